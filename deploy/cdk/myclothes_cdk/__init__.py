@@ -1,0 +1,1 @@
+"""MyClothes on AWS: one construct per tier, assembled into a stack by ``app.py``."""

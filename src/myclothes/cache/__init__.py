@@ -1,0 +1,1 @@
+"""Cache backends and the cache-aside helper for catalog reads."""

@@ -1,0 +1,1 @@
+"""Cart stores (and the session stores that travel with them), one module per backend."""

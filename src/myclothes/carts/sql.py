@@ -1,0 +1,161 @@
+"""Carts and sessions in the relational database: durable, shared by every web process.
+
+One row per cart line; adds are single upserts (``quantity = quantity + n``) so concurrent adds never lose
+an update.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+from sqlalchemy import case, delete, func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from myclothes.carts.base import QUANTITY_LIMIT_MESSAGE, check_add
+from myclothes.db.engine import SqlDatabase
+from myclothes.db.tables import cart_lines, sessions
+from myclothes.domain.cart import MAX_QUANTITY, CartLine, MergeChange, merge_lines, validate_quantity
+from myclothes.domain.errors import Conflict
+from myclothes.ports import SessionRecord
+
+
+def _upsert(database: SqlDatabase) -> Any:
+    return postgresql.insert if database.writer_engine.dialect.name == "postgresql" else sqlite.insert
+
+
+class SqlCartStore:
+    name = "sql"
+
+    def __init__(self, database: SqlDatabase) -> None:
+        self.database = database
+        self._insert = _upsert(database)
+
+    async def lines(self, cart_id: str) -> list[CartLine]:
+        async with self.database.writer_engine.connect() as connection:
+            return await self._lines(connection, cart_id)
+
+    async def add(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
+        validate_quantity(quantity)
+        async with self.database.writer_engine.begin() as connection:
+            existing = (
+                await connection.execute(
+                    select(cart_lines.c.quantity).where(cart_lines.c.cart_id == cart_id, cart_lines.c.sku == sku)
+                )
+            ).scalar_one_or_none()
+            if existing is None:
+                count = (
+                    await connection.execute(select(func.count()).where(cart_lines.c.cart_id == cart_id))
+                ).scalar_one()
+                check_add(None, count, quantity)
+            statement = self._insert(cart_lines).values(
+                cart_id=cart_id, sku=sku, quantity=quantity, added_at=time.time()
+            )
+            statement = statement.on_conflict_do_update(
+                index_elements=[cart_lines.c.cart_id, cart_lines.c.sku],
+                set_={"quantity": cart_lines.c.quantity + statement.excluded.quantity},
+                where=cart_lines.c.quantity + statement.excluded.quantity <= MAX_QUANTITY,
+            )
+            result = await connection.execute(statement)
+            if result.rowcount == 0:
+                raise Conflict(QUANTITY_LIMIT_MESSAGE, field="quantity")
+            return await self._lines(connection, cart_id)
+
+    async def set_quantity(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
+        validate_quantity(quantity, allow_zero=True)
+        if quantity == 0:
+            return await self.remove(cart_id, sku)
+        async with self.database.writer_engine.begin() as connection:
+            lines = {line.sku: line.quantity for line in await self._lines(connection, cart_id)}
+            if sku not in lines:
+                check_add(None, len(lines), quantity)
+            statement = self._insert(cart_lines).values(
+                cart_id=cart_id, sku=sku, quantity=quantity, added_at=time.time()
+            )
+            statement = statement.on_conflict_do_update(
+                index_elements=[cart_lines.c.cart_id, cart_lines.c.sku], set_={"quantity": quantity}
+            )
+            await connection.execute(statement)
+            return await self._lines(connection, cart_id)
+
+    async def remove(self, cart_id: str, sku: str) -> list[CartLine]:
+        async with self.database.writer_engine.begin() as connection:
+            await connection.execute(delete(cart_lines).where(cart_lines.c.cart_id == cart_id, cart_lines.c.sku == sku))
+            return await self._lines(connection, cart_id)
+
+    async def clear(self, cart_id: str) -> None:
+        async with self.database.writer_engine.begin() as connection:
+            await connection.execute(delete(cart_lines).where(cart_lines.c.cart_id == cart_id))
+
+    async def merge(self, source_id: str, target_id: str) -> list[MergeChange]:
+        async with self.database.writer_engine.begin() as connection:
+            source = await self._lines(connection, source_id)
+            if not source:
+                return []
+            target = await self._lines(connection, target_id)
+            _, changes = merge_lines(source, target)
+            for line in source:
+                statement = self._insert(cart_lines).values(
+                    cart_id=target_id, sku=line.sku, quantity=line.quantity, added_at=time.time()
+                )
+                summed = cart_lines.c.quantity + statement.excluded.quantity
+                statement = statement.on_conflict_do_update(
+                    index_elements=[cart_lines.c.cart_id, cart_lines.c.sku],
+                    set_={"quantity": case((summed > MAX_QUANTITY, MAX_QUANTITY), else_=summed)},
+                )
+                await connection.execute(statement)
+            await connection.execute(delete(cart_lines).where(cart_lines.c.cart_id == source_id))
+            return changes
+
+    async def ping(self) -> None:
+        async with self.database.writer_engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    @staticmethod
+    async def _lines(connection: AsyncConnection, cart_id: str) -> list[CartLine]:
+        rows = await connection.execute(
+            select(cart_lines.c.sku, cart_lines.c.quantity)
+            .where(cart_lines.c.cart_id == cart_id)
+            .order_by(cart_lines.c.added_at, cart_lines.c.sku)
+        )
+        return [CartLine(sku, quantity) for sku, quantity in rows]
+
+
+class SqlSessionStore:
+    """Sessions as rows; expired rows are purged now and then by writers."""
+
+    def __init__(self, database: SqlDatabase) -> None:
+        self.database = database
+        self._insert = _upsert(database)
+
+    async def load(self, session_id: str, now: float) -> SessionRecord | None:
+        async with self.database.writer_engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(sessions.c.data, sessions.c.created_at, sessions.c.expires_at).where(
+                        sessions.c.id == session_id, sessions.c.expires_at > now
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        return SessionRecord(session_id, dict(row[0]), row[1], row[2])
+
+    async def save(self, record: SessionRecord) -> None:
+        statement = self._insert(sessions).values(
+            id=record.id, data=record.data, created_at=record.created_at, expires_at=record.expires_at
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[sessions.c.id],
+            set_={"data": statement.excluded.data, "expires_at": statement.excluded.expires_at},
+        )
+        async with self.database.writer_engine.begin() as connection:
+            await connection.execute(statement)
+            if random.random() < 0.01:
+                await connection.execute(delete(sessions).where(sessions.c.expires_at < time.time()))
+
+    async def delete(self, session_id: str) -> None:
+        async with self.database.writer_engine.begin() as connection:
+            await connection.execute(delete(sessions).where(sessions.c.id == session_id))

@@ -1,0 +1,1 @@
+"""Relational storage: engines with read/write routing, tables, repositories, migrations."""

@@ -1,0 +1,169 @@
+"""Catalog: categories, products, their size x colour variants, and the rules for browsing them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from myclothes.domain.errors import InvalidInput
+
+LOW_STOCK = 5
+PER_PAGE_DEFAULT = 24
+PER_PAGE_MAX = 100
+SORTS = ("featured", "price_asc", "price_desc", "newest")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def stock_state(stock: int) -> str:
+    """What a shopper is told: ``in_stock``, ``low`` (a few left) or ``sold_out``."""
+    if stock <= 0:
+        return "sold_out"
+    if stock <= LOW_STOCK:
+        return "low"
+    return "in_stock"
+
+
+def slugify(text: str) -> str:
+    """``"Classic Tee!"`` -> ``"classic-tee"``."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def format_price(cents: int) -> str:
+    """Integer cents as a display price."""
+    return f"${cents // 100:,}.{cents % 100:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    slug: str
+    name: str
+    garment: str
+    product_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    sku: str
+    size: str
+    colour: str
+    price: int
+    stock: int
+
+    @property
+    def stock_state(self) -> str:
+        return stock_state(self.stock)
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    slug: str
+    name: str
+    description: str
+    category: str
+    category_name: str
+    garment: str
+    price: int
+    created_at: str
+    variants: tuple[Variant, ...] = ()
+
+    @property
+    def sizes(self) -> list[str]:
+        return _ordered_unique(v.size for v in self.variants)
+
+    @property
+    def colours(self) -> list[str]:
+        return _ordered_unique(v.colour for v in self.variants)
+
+    @property
+    def stock_state(self) -> str:
+        return stock_state(sum(v.stock for v in self.variants))
+
+    def variant(self, size: str, colour: str) -> Variant | None:
+        return next((v for v in self.variants if v.size == size and v.colour == colour), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ProductCard:
+    """A product as a list shows it."""
+
+    slug: str
+    name: str
+    category: str
+    price: int
+    colours: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ProductPage:
+    items: list[ProductCard]
+    page: int
+    pages: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogQuery:
+    """A validated browse request."""
+
+    category: str | None = None
+    size: str | None = None
+    colour: str | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    q: str | None = None
+    sort: str = "featured"
+    page: int = 1
+    per_page: int = PER_PAGE_DEFAULT
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.sort not in SORTS:
+            raise InvalidInput(f"must be one of {', '.join(SORTS)}", field="sort")
+        if self.page < 1:
+            raise InvalidInput("must be 1 or more", field="page")
+        if not 1 <= self.per_page <= PER_PAGE_MAX:
+            raise InvalidInput(f"must be between 1 and {PER_PAGE_MAX}", field="per_page")
+        for name in ("min_price", "max_price"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise InvalidInput("must not be negative (integer cents)", field=name)
+        if self.min_price is not None and self.max_price is not None and self.min_price > self.max_price:
+            raise InvalidInput("must not be above max_price", field="min_price")
+        if self.q is not None and len(self.q) > 100:
+            raise InvalidInput("must be at most 100 characters", field="q")
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+def _ordered_unique(values: object) -> list[str]:
+    seen: dict[str, None] = {}
+    for value in values:  # type: ignore[attr-defined]
+        seen.setdefault(value, None)
+    return list(seen)
+
+
+def validate_new_product(name: str, description: str, price: int, sizes: list[str], colours: list[str]) -> None:
+    """Rules an admin's new product must satisfy."""
+    if not name.strip() or len(name) > 120:
+        raise InvalidInput("must be 1 to 120 characters", field="name")
+    if len(description) > 2000:
+        raise InvalidInput("must be at most 2000 characters", field="description")
+    validate_price(price)
+    if not sizes or any(not s.strip() or len(s) > 10 for s in sizes):
+        raise InvalidInput("give at least one size of at most 10 characters", field="sizes")
+    if not colours or any(not c.strip() or len(c) > 30 for c in colours):
+        raise InvalidInput("give at least one colour of at most 30 characters", field="colours")
+    if len(sizes) * len(colours) > 100:
+        raise InvalidInput("at most 100 size x colour combinations", field="sizes")
+
+
+def validate_price(price: int) -> None:
+    if not 1 <= price <= 10_000_000:
+        raise InvalidInput("must be between 1 and 10000000 cents", field="price")
+
+
+def validate_stock(stock: int) -> None:
+    if not 0 <= stock <= 1_000_000:
+        raise InvalidInput("must be between 0 and 1000000", field="stock")

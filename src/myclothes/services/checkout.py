@@ -1,0 +1,95 @@
+"""Checkout: one idempotent transaction that takes stock atomically and snapshots the order."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from myclothes.domain.errors import Conflict, InvalidInput, NotFound
+from myclothes.domain.orders import Order, OrderLine
+from myclothes.domain.payments import authorize
+from myclothes.ports import CartStore, Database
+
+
+class CheckoutService:
+    def __init__(
+        self, database: Database, carts: CartStore, today: Callable[[], dt.date] = lambda: dt.date.today()
+    ) -> None:
+        self.database = database
+        self.carts = carts
+        self.today = today
+
+    async def place_order(
+        self,
+        customer_id: int,
+        cart_id: str,
+        address_id: int,
+        card_number: str,
+        card_expiry: str,
+        card_cvc: str,
+        idempotency_key: str,
+    ) -> tuple[Order, bool]:
+        """Place the order once per key; return it and whether this call created it."""
+        key = (idempotency_key or "").strip()
+        if not 8 <= len(key) <= 100:
+            raise InvalidInput("must be 8 to 100 characters", field="idempotency_key")
+        async with self.database.writer() as uow:
+            existing = await uow.orders.by_idempotency_key(customer_id, key)
+        if existing is not None:
+            return existing, False
+        payment = authorize(card_number, card_expiry, card_cvc, self.today())
+        cart = await self.carts.lines(cart_id)
+        if not cart:
+            raise Conflict("your cart is empty", field="cart")
+        try:
+            async with self.database.writer() as uow:
+                if await uow.orders.by_idempotency_key(customer_id, key) is not None:
+                    raise Conflict("this checkout was already submitted", field="idempotency_key")
+                address = await uow.customers.address(customer_id, address_id)
+                if address is None:
+                    raise InvalidInput("choose one of your addresses", field="address_id")
+                found = await uow.catalog.variants([line.sku for line in cart])
+                lines = []
+                for line in cart:
+                    if line.sku not in found:
+                        raise Conflict(f"{line.sku} is no longer sold; remove it from your cart", field="cart")
+                    variant, name, _slug = found[line.sku]
+                    if not await uow.catalog.take_stock(line.sku, line.quantity):
+                        left = variant.stock
+                        raise Conflict(
+                            f"{name} ({variant.colour}, {variant.size}): only {left} left; "
+                            "change the quantity in your cart",
+                            field="cart",
+                        )
+                    lines.append(OrderLine(line.sku, name, variant.size, variant.colour, variant.price, line.quantity))
+                ship_to = {
+                    "full_name": address.full_name,
+                    "line1": address.line1,
+                    "line2": address.line2,
+                    "city": address.city,
+                    "postal_code": address.postal_code,
+                    "country": address.country,
+                    "phone": address.phone,
+                }
+                order = await uow.orders.create(customer_id, key, lines, ship_to, payment.last4)
+        except Conflict as error:
+            if error.field != "idempotency_key":
+                raise
+            async with self.database.writer() as uow:
+                replay = await uow.orders.by_idempotency_key(customer_id, key)
+            if replay is None:
+                raise
+            return replay, False
+        await self.carts.clear(cart_id)
+        return order, True
+
+    async def orders(self, customer_id: int) -> list[Order]:
+        async with self.database.writer() as uow:  # the shopper's own orders: read where written
+            return await uow.orders.list(customer_id)
+
+    async def order(self, customer_id: int, order_id: int) -> Order:
+        async with self.database.writer() as uow:
+            found = await uow.orders.get(customer_id, order_id)
+        if found is None:
+            raise NotFound("no such order")
+        return found

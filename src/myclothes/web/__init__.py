@@ -1,0 +1,1 @@
+"""The stateless web tier: app factory, middleware, JSON API, HTML pages, health."""

@@ -1,0 +1,77 @@
+"""The app factory: one Litestar app per process, with the shop built in its lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from myclothes.settings import Settings
+from myclothes.web.api import api_router
+from myclothes.web.errors import EXCEPTION_HANDLERS
+from myclothes.web.health import healthz, readyz
+from myclothes.web.observability import ServedByMiddleware, metrics
+from myclothes.web.pages import routes as pages
+from myclothes.web.session import SessionMiddleware
+
+PAGES = Path(__file__).parent / "pages"
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the web app for ``settings`` (read from the environment when omitted)."""
+    from myclothes.bootstrap import build_shop  # the composition root; the web tier never picks adapters
+
+    settings = (settings or Settings.from_env()).with_secret_keys()
+    shop = build_shop(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state["shop"] = shop
+        try:
+            yield
+        finally:
+            await shop.close()
+
+    logging.basicConfig(
+        level=logging.INFO,
+        format=f"%(asctime)s %(levelname)s instance={settings.instance} %(name)s %(message)s",
+    )
+    return Litestar(
+        route_handlers=[
+            api_router,
+            *pages.handlers,
+            healthz,
+            readyz,
+            metrics,
+            create_static_files_router(path="/static", directories=[PAGES / "static"], include_in_schema=False),
+        ],
+        lifespan=[lifespan],
+        middleware=[ServedByMiddleware(settings.instance), SessionMiddleware(shop.session_store, settings)],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_keys[0],
+            cookie_name="csrftoken",
+            header_name="x-csrftoken",
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            cookie_secure=settings.cookie_secure,
+        ),
+        template_config=TemplateConfig(directory=PAGES / "templates", engine=JinjaTemplateEngine),
+        openapi_config=OpenAPIConfig(
+            title="MyClothes",
+            version="0.1.0",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        exception_handlers=EXCEPTION_HANDLERS,
+        state=None,
+        debug=False,
+    )

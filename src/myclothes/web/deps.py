@@ -1,0 +1,52 @@
+"""Request-scoped access to the shop, the session and the logged-in customer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from litestar import Request
+
+from myclothes.domain.customers import Customer
+from myclothes.domain.errors import AuthenticationRequired, Forbidden
+from myclothes.web.session import ShopperSession
+
+if TYPE_CHECKING:
+    from myclothes.bootstrap import Shop
+
+
+def shop_of(request: Request[Any, Any, Any]) -> Shop:
+    return request.app.state["shop"]  # type: ignore[no-any-return]
+
+
+def session_of(request: Request[Any, Any, Any]) -> ShopperSession:
+    return request.scope["state"]["shopper"]  # type: ignore[no-any-return]
+
+
+async def customer_of(request: Request[Any, Any, Any]) -> Customer | None:
+    """The logged-in customer, or None. Cached on the request."""
+    state = request.scope["state"]
+    if "customer" not in state:
+        session = session_of(request)
+        customer_id = session.customer_id
+        state["customer"] = await shop_of(request).accounts.customer(customer_id) if customer_id else None
+        if customer_id and state["customer"] is None:
+            session.logout()  # the account is gone
+    return state["customer"]  # type: ignore[no-any-return]
+
+
+async def require_customer(request: Request[Any, Any, Any]) -> Customer:
+    customer = await customer_of(request)
+    if customer is None:
+        raise AuthenticationRequired("log in first")
+    return customer
+
+
+async def require_admin(request: Request[Any, Any, Any]) -> Customer:
+    customer = await require_customer(request)
+    if not customer.is_admin:
+        raise Forbidden("admins only")
+    return customer
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,130 @@
+"""Every error becomes a clear response in one place: JSON on /api, a friendly page elsewhere. Never a traceback."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from myclothes.domain.errors import (
+    AuthenticationRequired,
+    Conflict,
+    Forbidden,
+    InvalidCredentials,
+    InvalidInput,
+    NotFound,
+    PaymentDeclined,
+    ShopError,
+    StoreUnavailable,
+    TooManyAttempts,
+)
+
+log = logging.getLogger("myclothes.web")
+
+STATUS: dict[type[ShopError], int] = {
+    InvalidInput: 400,
+    AuthenticationRequired: 401,
+    InvalidCredentials: 401,
+    PaymentDeclined: 402,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    TooManyAttempts: 429,
+    StoreUnavailable: 503,
+}
+TITLES = {
+    400: "That did not look right",
+    401: "Please log in",
+    402: "Payment declined",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Not allowed here",
+    409: "That could not be done",
+    413: "Too large",
+    429: "Too many attempts",
+    503: "Temporarily unavailable",
+}
+
+
+def status_of(error: ShopError) -> int:
+    for kind in type(error).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]  # type: ignore[index]
+    return 400
+
+
+def is_api(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith("/api") or "application/json" in request.headers.get("accept", "").split(",")[0]
+
+
+def _validation_detail(error: ValidationException) -> str:
+    problems = []
+    for item in error.extra or []:
+        if isinstance(item, dict):
+            key = item.get("key")
+            message = str(item.get("message", "invalid"))
+            problems.append(f"{key}: {message}" if key else message)
+    detail = str(error.detail)
+    if problems:
+        return "; ".join(problems)
+    return detail
+
+
+def _respond(
+    request: Request[Any, Any, Any], status: int, detail: str, extra: dict[str, Any] | None = None
+) -> Response[Any]:
+    if is_api(request):
+        body: dict[str, Any] = {"status_code": status, "detail": detail}
+        if extra:
+            body.update(extra)
+        return Response(body, status_code=status, media_type=MediaType.JSON)
+    return Template(
+        template_name="error.html",
+        context={"status": status, "title": TITLES.get(status, "Something went wrong"), "detail": detail},
+        status_code=status,
+    )  # type: ignore[return-value]
+
+
+def shop_error_handler(request: Request[Any, Any, Any], error: ShopError) -> Response[Any]:
+    status = status_of(error)
+    if status == 401 and not is_api(request) and request.method == "GET":
+        return Redirect(f"/account/login?next={quote(request.url.path)}")  # type: ignore[return-value]
+    extra = {"field": error.field} if error.field else None
+    headers = {"Retry-After": "60"} if status in (429, 503) else None
+    response = _respond(request, status, str(error) if error.field else error.message, extra)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def http_error_handler(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    status = error.status_code
+    if status >= 500:
+        log.error("http error %s on %s %s: %s", status, request.method, request.url.path, error.detail)
+        return _respond(request, status, "Something went wrong on our side. Please try again.")
+    if isinstance(error, ValidationException):
+        return _respond(request, status, _validation_detail(error))
+    detail = str(error.detail)
+    if status == 403 and "CSRF" in detail:
+        detail = "Your form expired or the request lacked its CSRF token; reload the page and try again."
+    response = _respond(request, status, detail)
+    if error.headers:
+        response.headers.update(error.headers)
+    return response
+
+
+def unexpected_error_handler(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _respond(request, HTTP_500_INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try again.")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ShopError: shop_error_handler,
+    HTTPException: http_error_handler,
+    Exception: unexpected_error_handler,
+}

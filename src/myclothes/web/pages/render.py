@@ -1,0 +1,80 @@
+"""Rendering helpers shared by the pages: the header's cart count, flashes, form parsing."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from litestar import Request
+from litestar.response import Redirect, Template
+
+from myclothes.domain.catalog import format_price
+from myclothes.domain.errors import InvalidInput
+from myclothes.domain.garments import colour_hex
+from myclothes.web.deps import customer_of, session_of, shop_of
+
+
+async def page(request: Request[Any, Any, Any], template: str, status_code: int = 200, **context: Any) -> Template:
+    """Render ``template`` with what every page shows: who is logged in, the cart count, flashes, categories."""
+    shop = shop_of(request)
+    session = session_of(request)
+    flashes = session.pop("flash", []) or []
+    context.setdefault("error", None)
+    categories = await shop.catalog.categories()
+    garments = {category.slug: category.garment for category in categories}
+    return Template(
+        template_name=template,
+        context={
+            "customer": await customer_of(request),
+            "cart_count": await shop.carts.count(session.cart_id),
+            "flashes": flashes,
+            "nav_categories": categories,
+            "price": format_price,
+            "colour_hex": colour_hex,
+            "garment_of": lambda slug: garments.get(slug, "tshirt"),
+            "path": request.url.path,
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+async def form(request: Request[Any, Any, Any]) -> dict[str, str]:
+    data = await request.form()
+    return {key: str(value) for key, value in data.items() if isinstance(value, str)}
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only same-site relative paths: never redirect a shopper off the shop."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def redirect(to: str) -> Redirect:
+    return Redirect(to, status_code=303)
+
+
+def to_int(value: str | None, field: str, default: int | None = None) -> int | None:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidInput("must be a whole number", field=field) from None
+
+
+def to_cents(value: str | None, field: str) -> int | None:
+    """A price typed in dollars (``12.50``) as cents."""
+    if value is None or value.strip() == "":
+        return None
+    try:
+        amount = float(value)
+    except ValueError:
+        raise InvalidInput("must be a price such as 12.50", field=field) from None
+    if amount < 0 or amount > 100000:
+        raise InvalidInput("must be between 0 and 100000", field=field)
+    return round(amount * 100)

@@ -1,0 +1,155 @@
+"""Server-side sessions: a random id (256 bits) in an HttpOnly, SameSite=Lax cookie; the state in a SessionStore.
+
+An unknown, expired or forged id is ignored and creates nothing: a new id is minted only when the session first
+has something to keep. The id is rotated at login and destroyed at logout.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from myclothes.ports import SessionRecord, SessionStore
+from myclothes.settings import Settings
+
+SESSION_COOKIE = "myclothes_session"
+REFRESH_AFTER_S = 3600  # slide the idle expiry at most once an hour per session
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class ShopperSession:
+    """One request's view of the shopper's session."""
+
+    def __init__(self, settings: Settings, record: SessionRecord | None, now: float) -> None:
+        self.settings = settings
+        self.record = record
+        self.now = now
+        self.dirty = False
+        self.destroyed_ids: list[str] = []
+        if record is not None and record.expires_at - settings.session_idle_s < now - REFRESH_AFTER_S:
+            self.dirty = True  # idle expiry slides forward
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.record.data if self.record else {}
+
+    @property
+    def customer_id(self) -> int | None:
+        uid = self.data.get("uid")
+        return int(uid) if uid is not None else None
+
+    @property
+    def cart_id(self) -> str | None:
+        """The key of this shopper's cart: the account's when logged in, else the guest cart (if any)."""
+        if self.customer_id is not None:
+            return f"c:{self.customer_id}"
+        cart = self.data.get("cart")
+        return str(cart) if cart else None
+
+    def ensure_cart_id(self) -> str:
+        cart_id = self.cart_id
+        if cart_id is None:
+            cart_id = f"g:{secrets.token_urlsafe(16)}"
+            self.set("cart", cart_id)
+        return cart_id
+
+    def set(self, key: str, value: Any) -> None:
+        if self.record is None:
+            self.record = SessionRecord(id=new_session_id(), data={}, created_at=self.now)
+        self.record.data[key] = value
+        self.dirty = True
+
+    def pop(self, key: str, default: Any = None) -> Any:
+        if self.record is None or key not in self.record.data:
+            return default
+        self.dirty = True
+        return self.record.data.pop(key)
+
+    def flash(self, message: str) -> None:
+        self.set("flash", [*self.data.get("flash", []), message][-5:])
+
+    def login(self, customer_id: int) -> None:
+        """Start an authenticated session under a fresh id; the old id dies."""
+        if self.record is not None:
+            self.destroyed_ids.append(self.record.id)
+        flashes = self.data.get("flash", [])
+        self.record = SessionRecord(id=new_session_id(), data={"uid": customer_id}, created_at=self.now)
+        if flashes:
+            self.record.data["flash"] = flashes
+        self.dirty = True
+
+    def logout(self) -> None:
+        if self.record is not None:
+            self.destroyed_ids.append(self.record.id)
+        self.record = None
+        self.dirty = True
+
+    def expires_at(self) -> float:
+        assert self.record is not None
+        return min(self.now + self.settings.session_idle_s, self.record.created_at + self.settings.session_absolute_s)
+
+
+class SessionMiddleware(ASGIMiddleware):
+    """Loads the session before the handler and saves it (and sets the cookie) before the response starts."""
+
+    def __init__(self, store: SessionStore, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        now = time.time()
+        session_id = _cookie(scope, SESSION_COOKIE)
+        record = await self.store.load(session_id, now) if session_id and len(session_id) <= 64 else None
+        session = ShopperSession(self.settings, record, now)
+        scope["state"]["shopper"] = session
+        stale_cookie = session_id is not None and record is None
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableScopeHeaders.from_message(message)
+                for cookie in await self._persist(session, stale_cookie):
+                    headers.add("set-cookie", cookie.to_header(header=""))
+            await send(message)
+
+        await next_app(scope, receive, send_wrapper)
+
+    async def _persist(self, session: ShopperSession, stale_cookie: bool) -> list[Cookie]:
+        for old_id in session.destroyed_ids:
+            await self.store.delete(old_id)
+        if session.record is not None and session.dirty:
+            session.record.expires_at = session.expires_at()
+            await self.store.save(session.record)
+            max_age = int(session.record.created_at + self.settings.session_absolute_s - session.now)
+            return [self._cookie(session.record.id, max_age)]
+        if session.record is None and (session.destroyed_ids or stale_cookie):
+            return [self._cookie("", 0)]
+        return []
+
+    def _cookie(self, value: str, max_age: int) -> Cookie:
+        return Cookie(
+            key=SESSION_COOKIE,
+            value=value,
+            max_age=max_age,
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=self.settings.cookie_secure,
+        )
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                cookie_name, _, cookie_value = part.strip().partition("=")
+                if cookie_name == name:
+                    return cookie_value or None
+    return None
