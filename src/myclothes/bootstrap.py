@@ -73,6 +73,6 @@ def build_shop(settings: Settings, hasher: PasswordHasher | None = None) -> Shop
         catalog=catalog,
         carts=CartService(cart_store, database),
         accounts=AccountService(database, hasher or Argon2Hasher(), limits),
-        checkout=CheckoutService(database, cart_store),
+        checkout=CheckoutService(database, cart_store, catalog),
         admin=AdminService(database, catalog),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from myclothes.domain.cart import CartLine, CartView, PricedLine, describe_merge, validate_quantity
+from myclothes.domain.cart import MAX_QUANTITY, CartLine, CartView, PricedLine, describe_merge, validate_quantity
 from myclothes.domain.catalog import Variant
 from myclothes.domain.errors import Conflict, InvalidInput
 from myclothes.ports import CartStore, Database
@@ -29,6 +29,8 @@ class CartService:
         if variant.stock <= 0:
             raise Conflict("this size and colour is sold out", field="sku")
         current = {line.sku: line.quantity for line in await self.store.lines(cart_id)}
+        if current.get(sku, 0) + quantity > MAX_QUANTITY:
+            raise Conflict(f"at most {MAX_QUANTITY} of one item per order (you have {current[sku]})", field="quantity")
         if current.get(sku, 0) + quantity > variant.stock:
             raise Conflict(f"only {variant.stock} left in stock", field="quantity")
         return await self._priced(await self.store.add(cart_id, sku, quantity))

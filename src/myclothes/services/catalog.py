@@ -34,6 +34,9 @@ class CatalogService:
             raise NotFound(f"no product called {slug!r}", field="slug")
         return product
 
+    async def forget_product(self, slug: str) -> None:
+        await self.cache.invalidate(self.cache.key("product", slug))
+
     async def forget(self, slug: str | None = None) -> None:
         """Drop cached entries after a committed change."""
         keys = [self.cache.key("categories")]

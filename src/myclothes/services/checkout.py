@@ -9,14 +9,20 @@ from myclothes.domain.errors import Conflict, InvalidInput, NotFound
 from myclothes.domain.orders import Order, OrderLine
 from myclothes.domain.payments import authorize
 from myclothes.ports import CartStore, Database
+from myclothes.services.catalog import CatalogService
 
 
 class CheckoutService:
     def __init__(
-        self, database: Database, carts: CartStore, today: Callable[[], dt.date] = lambda: dt.date.today()
+        self,
+        database: Database,
+        carts: CartStore,
+        catalog: CatalogService,
+        today: Callable[[], dt.date] = lambda: dt.date.today(),
     ) -> None:
         self.database = database
         self.carts = carts
+        self.catalog = catalog
         self.today = today
 
     async def place_order(
@@ -50,10 +56,11 @@ class CheckoutService:
                     raise InvalidInput("choose one of your addresses", field="address_id")
                 found = await uow.catalog.variants([line.sku for line in cart])
                 lines = []
+                slugs: set[str] = set()
                 for line in cart:
                     if line.sku not in found:
                         raise Conflict(f"{line.sku} is no longer sold; remove it from your cart", field="cart")
-                    variant, name, _slug = found[line.sku]
+                    variant, name, slug = found[line.sku]
                     if not await uow.catalog.take_stock(line.sku, line.quantity):
                         left = variant.stock
                         raise Conflict(
@@ -62,6 +69,7 @@ class CheckoutService:
                             field="cart",
                         )
                     lines.append(OrderLine(line.sku, name, variant.size, variant.colour, variant.price, line.quantity))
+                    slugs.add(slug)
                 ship_to = {
                     "full_name": address.full_name,
                     "line1": address.line1,
@@ -81,6 +89,8 @@ class CheckoutService:
                 raise
             return replay, False
         await self.carts.clear(cart_id)
+        for slug in slugs:
+            await self.catalog.forget_product(slug)  # stock badges change with every sale
         return order, True
 
     async def orders(self, customer_id: int) -> list[Order]:

@@ -19,7 +19,7 @@ from myclothes.settings import Settings
 from myclothes.web.api import api_router
 from myclothes.web.errors import EXCEPTION_HANDLERS
 from myclothes.web.health import healthz, readyz
-from myclothes.web.observability import ServedByMiddleware, metrics
+from myclothes.web.observability import LatencyMiddleware, metrics, served_by
 from myclothes.web.pages import routes as pages
 from myclothes.web.session import SessionMiddleware
 
@@ -55,7 +55,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[PAGES / "static"], include_in_schema=False),
         ],
         lifespan=[lifespan],
-        middleware=[ServedByMiddleware(settings.instance), SessionMiddleware(shop.session_store, settings)],
+        middleware=[LatencyMiddleware(), SessionMiddleware(shop.session_store, settings)],
+        before_send=[served_by(settings.instance)],
         csrf_config=CSRFConfig(
             secret=settings.secret_keys[0],
             cookie_name="csrftoken",

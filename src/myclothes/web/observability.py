@@ -7,7 +7,7 @@ import time
 from litestar import Response, get
 from litestar.datastructures import MutableScopeHeaders
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, BeforeMessageSendHookHandler, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 HTTP_REQUESTS = Counter("myclothes_http_requests_total", "HTTP requests", ["route", "status"])
@@ -18,28 +18,26 @@ HTTP_SECONDS = Histogram(
 )
 
 
-class ServedByMiddleware(ASGIMiddleware):
-    """Outermost: stamps X-Served-By, even on errors raised before routing."""
+def served_by(instance: str) -> BeforeMessageSendHookHandler:
+    """A ``before_send`` hook: every response, routed or not, says which instance served it, and is counted."""
 
-    def __init__(self, instance: str) -> None:
-        self.header = instance.encode()
+    async def hook(message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.start":
+            MutableScopeHeaders.from_message(message)["x-served-by"] = instance
+            route = scope.get("path_template") or "unmatched"
+            HTTP_REQUESTS.labels(route=route, status=str(message["status"])).inc()
+
+    return hook
+
+
+class LatencyMiddleware(ASGIMiddleware):
+    """Observes how long routed requests take."""
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         started = time.perf_counter()
-        status = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                MutableScopeHeaders.from_message(message)["x-served-by"] = self.header.decode()
-            await send(message)
-
         try:
-            await next_app(scope, receive, send_wrapper)
+            await next_app(scope, receive, send)
         finally:
-            route = scope.get("path_template") or "unmatched"
-            HTTP_REQUESTS.labels(route=route, status=str(status)).inc()
             HTTP_SECONDS.observe(time.perf_counter() - started)
 
 
