@@ -1,0 +1,60 @@
+"""Settings come from MYCLOTHES_* only, and bad values are refused with the variable's name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from myclothes.settings import Settings, SettingsError
+
+
+def test_defaults_are_the_embedded_store() -> None:
+    settings = Settings.from_env({})
+    assert settings.cart_store == "sql"
+    assert settings.cache == "memory"
+    assert settings.effective_database_url.startswith("sqlite+aiosqlite:///")
+    assert settings.effective_database_url.endswith("var/myclothes.db")
+
+
+def test_values_are_read_and_parsed() -> None:
+    settings = Settings.from_env(
+        {
+            "MYCLOTHES_DATA_DIR": "/tmp/x",
+            "MYCLOTHES_CART_STORE": "Memory",
+            "MYCLOTHES_DATABASE_REPLICA_URLS": "a, b,,c",
+            "MYCLOTHES_COOKIE_SECURE": "yes",
+            "MYCLOTHES_SESSION_IDLE_S": "60",
+            "MYCLOTHES_SECRET_KEYS": "k" * 20 + "," + "o" * 20,
+        }
+    )
+    assert settings.data_dir == Path("/tmp/x")
+    assert settings.cart_store == "memory"
+    assert settings.database_replica_urls == ("a", "b", "c")
+    assert settings.cookie_secure is True
+    assert settings.session_idle_s == 60
+    assert settings.secret_keys == ("k" * 20, "o" * 20)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CART_STORE", "floppy"),
+        ("CACHE", "disk"),
+        ("COOKIE_SECURE", "maybe"),
+        ("SESSION_IDLE_S", "soon"),
+        ("SECRET_KEYS", "change-me"),
+        ("REPLICA_MAX_LAG_S", "-1"),
+    ],
+)
+def test_bad_values_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=f"MYCLOTHES_{name}"):
+        Settings.from_env({f"MYCLOTHES_{name}": value})
+
+
+def test_a_secret_key_is_generated_once_and_kept(tmp_path: Path) -> None:
+    first = Settings(data_dir=tmp_path).with_secret_keys()
+    second = Settings(data_dir=tmp_path).with_secret_keys()
+    assert first.secret_keys == second.secret_keys
+    assert len(first.secret_keys[0]) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
