@@ -158,7 +158,7 @@ class OrderRepository(Protocol):
         self, customer_id: int, key: str, lines: list[OrderLine], ship_to: dict[str, str], card_last4: str
     ) -> Order: ...
 
-    async def list(self, customer_id: int) -> list[Order]: ...
+    async def history(self, customer_id: int) -> list[Order]: ...
 
     async def get(self, customer_id: int, order_id: int) -> Order | None: ...
 
@@ -166,9 +166,14 @@ class OrderRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction: on a writer it commits on success and rolls back on error."""
 
-    catalog: CatalogRepository
-    customers: CustomerRepository
-    orders: OrderRepository
+    @property
+    def catalog(self) -> CatalogRepository: ...
+
+    @property
+    def customers(self) -> CustomerRepository: ...
+
+    @property
+    def orders(self) -> OrderRepository: ...
 
 
 class Database(Protocol):

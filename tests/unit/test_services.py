@@ -74,7 +74,7 @@ async def test_declined_card_places_nothing(world) -> None:  # type: ignore[no-u
 
 
 async def test_not_enough_stock_is_a_conflict(world) -> None:  # type: ignore[no-untyped-def]
-    db, carts, _cart, checkout = world
+    _db, carts, _cart, checkout = world
     await carts.add("c:1", "TEE-M", 5)  # straight into the store: stock changed after it was added
     with pytest.raises(Conflict, match="only 3 left"):
         await checkout.place_order(1, "c:1", 7, *CARD, "key-00000003")

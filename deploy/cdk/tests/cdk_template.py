@@ -12,7 +12,7 @@ Resource = dict[str, Any]
 
 def resources(template: Template, resource_type: str) -> dict[str, Resource]:
     """Logical id -> resource, for every resource of ``resource_type``."""
-    return dict(template.find_resources(resource_type))
+    return {name: dict(resource) for name, resource in template.find_resources(resource_type).items()}
 
 
 def only(template: Template, resource_type: str) -> tuple[str, Resource]:

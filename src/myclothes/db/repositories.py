@@ -76,7 +76,7 @@ class SqlCatalogRepository(_Repository):
         total = (
             await self.connection.execute(select(func.count()).select_from(products).where(*conditions))
         ).scalar_one()
-        order = {
+        order: list[Any] = {  # type: ignore[assignment]
             "featured": [products.c.id],
             "price_asc": [products.c.price_cents, products.c.id],
             "price_desc": [products.c.price_cents.desc(), products.c.id],
@@ -442,7 +442,7 @@ class SqlOrderRepository(_Repository):
         assert order is not None
         return order
 
-    async def list(self, customer_id: int) -> list[Order]:
+    async def history(self, customer_id: int) -> list[Order]:
         rows = (
             await self.connection.execute(
                 select(orders)

@@ -38,7 +38,8 @@ async def seed_catalog(database: SqlDatabase, product_count: int) -> int:
     index = seeded
     while index < product_count:
         end = min(product_count, index + BATCH)
-        product_rows, variant_rows = [], []
+        product_rows: list[dict[str, object]] = []
+        variant_rows: list[dict[str, object]] = []
         for i in range(index, end):
             product = seed_product(i)
             product_id = start + 1 + (i - index) + added

@@ -95,7 +95,7 @@ class CheckoutService:
 
     async def orders(self, customer_id: int) -> list[Order]:
         async with self.database.writer() as uow:  # the shopper's own orders: read where written
-            return await uow.orders.list(customer_id)
+            return await uow.orders.history(customer_id)
 
     async def order(self, customer_id: int, order_id: int) -> Order:
         async with self.database.writer() as uow:

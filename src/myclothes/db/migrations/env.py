@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from myclothes.db.tables import metadata
 
 config = context.config
-URL = config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
+URL: str = config.attributes.get("url") or config.get_main_option("sqlalchemy.url") or ""
 
 
 def _run(connection: Connection) -> None:

@@ -110,8 +110,9 @@ async def _cart_action(request: Request[Any, Any, Any], action: str) -> Response
             session.flash("Added to your cart.")
             return redirect(back)
         if action == "update":
-            quantity = to_int(data.get("quantity"), "quantity", 0)
-            await shop.carts.set_quantity(session.ensure_cart_id(), sku, quantity or 0)
+            await shop.carts.set_quantity(
+                session.ensure_cart_id(), sku, to_int(data.get("quantity"), "quantity", 0) or 0
+            )
             session.flash("Cart updated.")
         elif action == "remove" and session.cart_id:
             await shop.carts.remove(session.cart_id, sku)
