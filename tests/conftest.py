@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.support.client import ShopClient
+from tests.support.redis_server import RedisServer
 from tests.support.server import ShopServer
 
 
@@ -48,3 +49,12 @@ def artifacts_dir() -> Path:
     path = Path(__file__).resolve().parent.parent / "test-artifacts"
     path.mkdir(exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server on a free port for the whole test session (tests use distinct keys or FLUSHDB)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
