@@ -192,3 +192,14 @@ class PasswordHasher(Protocol):
     async def verify(self, password_hash: str | None, password: str) -> bool:
         """False for a wrong password, and for ``None`` (unknown account) after the same work."""
         ...
+
+
+class ClientStateCarrier(Protocol):
+    """A store that keeps state in the client (the cookie cart store): the web tier hands it the request's cookies
+    before the handler and sends what it returns as ``Set-Cookie`` headers."""
+
+    def begin(self, cookies: dict[str, str]) -> Any: ...
+
+    def set_cookie_headers(self) -> list[str]: ...
+
+    def end(self, token: Any) -> None: ...

@@ -54,6 +54,7 @@ class Settings:
     redis_url: str = ""
     redis_sentinels: tuple[str, ...] = ()
     redis_service: str = "myclothes"
+    redis_wait: bool | None = None  # wait for a replica's acknowledgement of cart writes; default: on with Sentinel
     cart_store: str = "sql"
     cache: str = "memory"
     secret_keys: tuple[str, ...] = ()
@@ -74,6 +75,10 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'myclothes.db').resolve()}"
+
+    @property
+    def wait_for_replica(self) -> bool:
+        return self.redis_wait if self.redis_wait is not None else bool(self.redis_sentinels)
 
     @property
     def is_sqlite(self) -> bool:
@@ -111,6 +116,8 @@ class Settings:
                 values[name.lower()] = _number(name, v, int)
         if (v := get("COOKIE_SECURE")) is not None:
             values["cookie_secure"] = _bool("COOKIE_SECURE", v)
+        if (v := get("REDIS_WAIT")) is not None:
+            values["redis_wait"] = _bool("REDIS_WAIT", v)
         if (v := get("CART_STORE")) is not None:
             values["cart_store"] = v.strip().lower()
         if (v := get("CACHE")) is not None:
@@ -127,6 +134,9 @@ class Settings:
             raise SettingsError(f"{PREFIX}CACHE must be one of {', '.join(CACHES)}, got {self.cache!r}")
         if self.session_idle_s <= 0 or self.session_absolute_s < self.session_idle_s:
             raise SettingsError(f"{PREFIX}SESSION_ABSOLUTE_S must be at least {PREFIX}SESSION_IDLE_S (> 0)")
+        needs_redis = self.cart_store == "redis" or self.cache == "redis"
+        if needs_redis and not (self.redis_url or self.redis_sentinels):
+            raise SettingsError(f"{PREFIX}REDIS_URL or {PREFIX}REDIS_SENTINELS is required for Redis")
         if any(key.lower() in DEV_PLACEHOLDER_KEYS or len(key) < 16 for key in self.secret_keys):
             raise SettingsError(f"{PREFIX}SECRET_KEYS entries must be random strings of at least 16 characters")
 

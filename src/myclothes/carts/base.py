@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from myclothes.domain.cart import MAX_LINES, MAX_QUANTITY, validate_quantity
-from myclothes.domain.errors import Conflict
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from prometheus_client import Counter
+
+from myclothes.domain.cart import MAX_LINES, MAX_QUANTITY, CartLine, MergeChange, validate_quantity
+from myclothes.domain.errors import Conflict, ShopError
+from myclothes.ports import CartStore
+
+T = TypeVar("T")
+CART_OPS = Counter("myclothes_cart_ops_total", "Cart store operations", ["store", "op", "result"])
+CART_MERGES = Counter("myclothes_cart_merges_total", "Guest carts merged into an account's cart at login")
 
 LINE_LIMIT_MESSAGE = f"a cart holds at most {MAX_LINES} different items"
 QUANTITY_LIMIT_MESSAGE = f"at most {MAX_QUANTITY} of one item per order"
@@ -19,3 +29,47 @@ def check_add(existing_quantity: int | None, line_count: int, quantity: int) -> 
     if existing_quantity + quantity > MAX_QUANTITY:
         raise Conflict(f"{QUANTITY_LIMIT_MESSAGE} (you have {existing_quantity})", field="quantity")
     return existing_quantity + quantity
+
+
+class InstrumentedCartStore:
+    """Counts every operation in ``myclothes_cart_ops_total{store,op,result}`` around any backend."""
+
+    def __init__(self, inner: CartStore) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+    async def _count(self, op: str, call: Awaitable[T]) -> T:
+        try:
+            result = await call
+        except ShopError as error:
+            CART_OPS.labels(store=self.name, op=op, result=type(error).__name__).inc()
+            raise
+        except Exception:
+            CART_OPS.labels(store=self.name, op=op, result="error").inc()
+            raise
+        CART_OPS.labels(store=self.name, op=op, result="ok").inc()
+        return result
+
+    async def lines(self, cart_id: str) -> list[CartLine]:
+        return await self._count("lines", self.inner.lines(cart_id))
+
+    async def add(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
+        return await self._count("add", self.inner.add(cart_id, sku, quantity))
+
+    async def set_quantity(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
+        return await self._count("set", self.inner.set_quantity(cart_id, sku, quantity))
+
+    async def remove(self, cart_id: str, sku: str) -> list[CartLine]:
+        return await self._count("remove", self.inner.remove(cart_id, sku))
+
+    async def clear(self, cart_id: str) -> None:
+        await self._count("clear", self.inner.clear(cart_id))
+
+    async def merge(self, source_id: str, target_id: str) -> list[MergeChange]:
+        changes = await self._count("merge", self.inner.merge(source_id, target_id))
+        if changes:
+            CART_MERGES.inc()
+        return changes
+
+    async def ping(self) -> None:
+        await self.inner.ping()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from myclothes.domain.errors import InvalidInput
 
 MAX_QUANTITY = 99
-MAX_LINES = 50
+MAX_LINES = 100
 
 
 def validate_quantity(quantity: int, *, allow_zero: bool = False) -> int:

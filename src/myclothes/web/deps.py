@@ -50,3 +50,19 @@ async def require_admin(request: Request[Any, Any, Any]) -> Customer:
 
 def client_ip(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
+
+
+async def cart_id_of(request: Request[Any, Any, Any]) -> str | None:
+    """This shopper's cart key, if they have a cart; finishes a login merge that late guest writes reached."""
+    session = session_of(request)
+    source = session.late_merge_source()
+    target = session.cart_id
+    if source and target and source != target:
+        for message in await shop_of(request).carts.merge(source, target):
+            session.flash(message)
+    return target
+
+
+async def writable_cart_id(request: Request[Any, Any, Any]) -> str:
+    """This shopper's cart key, creating a guest cart if there is none yet."""
+    return await cart_id_of(request) or session_of(request).ensure_cart_id()

@@ -6,6 +6,7 @@ has something to keep. The id is rotated at login and destroyed at logout.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from typing import Any
@@ -14,10 +15,14 @@ from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from myclothes.ports import SessionRecord, SessionStore
+from myclothes.domain.errors import StoreUnavailable
+from myclothes.ports import ClientStateCarrier, SessionRecord, SessionStore
 from myclothes.settings import Settings
 
+log = logging.getLogger("myclothes.web.session")
 SESSION_COOKIE = "myclothes_session"
+BROWSER_CART = "browser"  # with the cookie store the cart is the browser's, whoever is logged in
+LATE_MERGE_S = 30
 REFRESH_AFTER_S = 3600  # slide the idle expiry at most once an hour per session
 
 
@@ -28,10 +33,13 @@ def new_session_id() -> str:
 class ShopperSession:
     """One request's view of the shopper's session."""
 
-    def __init__(self, settings: Settings, record: SessionRecord | None, now: float) -> None:
+    def __init__(
+        self, settings: Settings, record: SessionRecord | None, now: float, cart_per_browser: bool = False
+    ) -> None:
         self.settings = settings
         self.record = record
         self.now = now
+        self.cart_per_browser = cart_per_browser
         self.dirty = False
         self.destroyed_ids: list[str] = []
         if record is not None and record.expires_at - settings.session_idle_s < now - REFRESH_AFTER_S:
@@ -49,6 +57,8 @@ class ShopperSession:
     @property
     def cart_id(self) -> str | None:
         """The key of this shopper's cart: the account's when logged in, else the guest cart (if any)."""
+        if self.cart_per_browser:
+            return BROWSER_CART
         if self.customer_id is not None:
             return f"c:{self.customer_id}"
         cart = self.data.get("cart")
@@ -76,15 +86,33 @@ class ShopperSession:
     def flash(self, message: str) -> None:
         self.set("flash", [*self.data.get("flash", []), message][-5:])
 
-    def login(self, customer_id: int) -> None:
-        """Start an authenticated session under a fresh id; the old id dies."""
+    def login(self, customer_id: int) -> str | None:
+        """Start an authenticated session under a fresh id; the old id dies.
+
+        Returns the guest cart to merge into the account's. It is also remembered for a short while: a request
+        that was still adding to the guest cart under the old id is merged on this session's next cart access.
+        """
+        guest_cart = self.cart_id if self.customer_id is None and not self.cart_per_browser else None
         if self.record is not None:
             self.destroyed_ids.append(self.record.id)
         flashes = self.data.get("flash", [])
         self.record = SessionRecord(id=new_session_id(), data={"uid": customer_id}, created_at=self.now)
         if flashes:
             self.record.data["flash"] = flashes
+        if guest_cart:
+            self.record.data["merged_from"] = [guest_cart, self.now + LATE_MERGE_S]
         self.dirty = True
+        return guest_cart
+
+    def late_merge_source(self) -> str | None:
+        """The guest cart merged at login, while late writes to it may still arrive; None afterwards."""
+        pending = self.data.get("merged_from")
+        if not pending:
+            return None
+        if pending[1] < self.now:
+            self.pop("merged_from")
+            return None
+        return str(pending[0])
 
     def logout(self) -> None:
         if self.record is not None:
@@ -98,35 +126,60 @@ class ShopperSession:
 
 
 class SessionMiddleware(ASGIMiddleware):
-    """Loads the session before the handler and saves it (and sets the cookie) before the response starts."""
+    """Loads the session before the handler and saves it (and sets the cookie) before the response starts.
 
-    def __init__(self, store: SessionStore, settings: Settings) -> None:
+    With a client-side cart store it also hands the request's cookies to the store and sends its ``Set-Cookie``.
+    If the session store is down the shopper is served as a guest (the catalog keeps working).
+    """
+
+    def __init__(self, store: SessionStore, settings: Settings, client_state: ClientStateCarrier | None) -> None:
         self.store = store
         self.settings = settings
+        self.client_state = client_state
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         now = time.time()
-        session_id = _cookie(scope, SESSION_COOKIE)
-        record = await self.store.load(session_id, now) if session_id and len(session_id) <= 64 else None
-        session = ShopperSession(self.settings, record, now)
+        cookies = _cookies(scope)
+        session_id = cookies.get(SESSION_COOKIE)
+        record = None
+        if session_id and len(session_id) <= 64:
+            try:
+                record = await self.store.load(session_id, now)
+            except StoreUnavailable:
+                log.warning("session store unavailable: serving as a guest")
+                session_id = None
+        session = ShopperSession(self.settings, record, now, cart_per_browser=self.client_state is not None)
         scope["state"]["shopper"] = session
         stale_cookie = session_id is not None and record is None
+        token = self.client_state.begin(cookies) if self.client_state else None
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableScopeHeaders.from_message(message)
                 for cookie in await self._persist(session, stale_cookie):
                     headers.add("set-cookie", cookie.to_header(header=""))
+                if self.client_state is not None:
+                    for header in self.client_state.set_cookie_headers():
+                        headers.add("set-cookie", header)
             await send(message)
 
-        await next_app(scope, receive, send_wrapper)
+        try:
+            await next_app(scope, receive, send_wrapper)
+        finally:
+            if self.client_state is not None:
+                self.client_state.end(token)
 
     async def _persist(self, session: ShopperSession, stale_cookie: bool) -> list[Cookie]:
-        for old_id in session.destroyed_ids:
-            await self.store.delete(old_id)
+        try:
+            for old_id in session.destroyed_ids:
+                await self.store.delete(old_id)
+            if session.record is not None and session.dirty:
+                session.record.expires_at = session.expires_at()
+                await self.store.save(session.record)
+        except StoreUnavailable:
+            log.warning("session store unavailable: session not saved")
+            return []
         if session.record is not None and session.dirty:
-            session.record.expires_at = session.expires_at()
-            await self.store.save(session.record)
             max_age = int(session.record.created_at + self.settings.session_absolute_s - session.now)
             return [self._cookie(session.record.id, max_age)]
         if session.record is None and (session.destroyed_ids or stale_cookie):
@@ -145,11 +198,12 @@ class SessionMiddleware(ASGIMiddleware):
         )
 
 
-def _cookie(scope: Scope, name: str) -> str | None:
+def _cookies(scope: Scope) -> dict[str, str]:
+    found: dict[str, str] = {}
     for key, value in scope.get("headers", []):
         if key == b"cookie":
             for part in value.decode("latin-1").split(";"):
-                cookie_name, _, cookie_value = part.strip().partition("=")
-                if cookie_name == name:
-                    return cookie_value or None
-    return None
+                name, _, cookie_value = part.strip().partition("=")
+                if name and cookie_value and name not in found:
+                    found[name] = cookie_value.strip('"')
+    return found

@@ -14,12 +14,11 @@ from myclothes.web.deps import client_ip, session_of, shop_of
 async def start_session(request: Request[Any, Any, Any], customer: Customer) -> list[str]:
     """Log ``customer`` in on this request: merge the guest cart, rotate the session id."""
     session = session_of(request)
-    guest_cart = session.cart_id if session.customer_id is None else None
-    session.login(customer.id)
+    guest_cart = session.login(customer.id)
     request.scope["state"]["customer"] = customer
-    if guest_cart is None:
+    if guest_cart is None or session.cart_id is None:
         return []
-    return await shop_of(request).carts.merge(guest_cart, f"c:{customer.id}")
+    return await shop_of(request).carts.merge(guest_cart, session.cart_id)
 
 
 def customer_json(customer: Customer) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from litestar.params import Parameter
 
 from myclothes.domain.errors import InvalidInput
 from myclothes.web.api.schemas import CheckoutBody, order_json
-from myclothes.web.deps import require_customer, session_of, shop_of
+from myclothes.web.deps import require_customer, shop_of, writable_cart_id
 
 
 @post("/checkout", tags=["orders"])
@@ -22,7 +22,7 @@ async def checkout(
     customer = await require_customer(request)
     if not idempotency_key:
         raise InvalidInput("send an Idempotency-Key header (8 to 100 characters)", field="Idempotency-Key")
-    cart_id = session_of(request).ensure_cart_id()
+    cart_id = await writable_cart_id(request)
     order, created = await shop_of(request).checkout.place_order(
         customer.id, cart_id, data.address_id, data.card_number, data.card_expiry, data.card_cvc, idempotency_key
     )

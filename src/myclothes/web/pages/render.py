@@ -9,9 +9,9 @@ from litestar import Request
 from litestar.response import Redirect, Template
 
 from myclothes.domain.catalog import format_price
-from myclothes.domain.errors import InvalidInput
+from myclothes.domain.errors import InvalidInput, StoreUnavailable
 from myclothes.domain.garments import colour_hex
-from myclothes.web.deps import customer_of, session_of, shop_of
+from myclothes.web.deps import cart_id_of, customer_of, session_of, shop_of
 
 
 async def page(request: Request[Any, Any, Any], template: str, status_code: int = 200, **context: Any) -> Template:
@@ -26,7 +26,7 @@ async def page(request: Request[Any, Any, Any], template: str, status_code: int 
         template_name=template,
         context={
             "customer": await customer_of(request),
-            "cart_count": await shop.carts.count(session.cart_id),
+            "cart_count": await _cart_count(request),
             "flashes": flashes,
             "nav_categories": categories,
             "price": format_price,
@@ -78,3 +78,11 @@ def to_cents(value: str | None, field: str) -> int | None:
     if amount < 0 or amount > 100000:
         raise InvalidInput("must be between 0 and 100000", field=field)
     return round(amount * 100)
+
+
+async def _cart_count(request: Request[Any, Any, Any]) -> int | str:
+    """The header's cart count; a dash when the cart store cannot be reached (the page still renders)."""
+    try:
+        return await shop_of(request).carts.count(await cart_id_of(request))
+    except StoreUnavailable:
+        return "?"

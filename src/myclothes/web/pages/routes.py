@@ -11,10 +11,18 @@ from litestar.response import Redirect, Template
 
 from myclothes.domain.catalog import SORTS, CatalogQuery
 from myclothes.domain.customers import AddressFields
-from myclothes.domain.errors import InvalidInput, NotFound, ShopError
+from myclothes.domain.errors import InvalidInput, NotFound, ShopError, StoreUnavailable
 from myclothes.domain.garments import PALETTE, draw_garment
 from myclothes.web.api.auth import start_session
-from myclothes.web.deps import client_ip, require_admin, require_customer, session_of, shop_of
+from myclothes.web.deps import (
+    cart_id_of,
+    client_ip,
+    require_admin,
+    require_customer,
+    session_of,
+    shop_of,
+    writable_cart_id,
+)
 from myclothes.web.errors import status_of
 from myclothes.web.pages.render import form, page, redirect, safe_next, to_cents, to_int
 
@@ -91,7 +99,7 @@ def garment_image(garment: str, colour: str) -> Response[str]:
 
 @get("/cart", include_in_schema=False)
 async def cart(request: Request[Any, Any, Any]) -> Template:
-    view = await shop_of(request).carts.view(session_of(request).cart_id)
+    view = await shop_of(request).carts.view(await cart_id_of(request))
     return await page(request, "cart.html", cart=view)
 
 
@@ -106,17 +114,19 @@ async def _cart_action(request: Request[Any, Any, Any], action: str) -> Response
             if not sku:
                 raise InvalidInput("choose a size and colour", field="sku")
             quantity = to_int(data.get("quantity"), "quantity", 1) or 0
-            await shop.carts.add(session.ensure_cart_id(), sku, quantity)
+            await shop.carts.add(await writable_cart_id(request), sku, quantity)
             session.flash("Added to your cart.")
             return redirect(back)
         if action == "update":
             await shop.carts.set_quantity(
-                session.ensure_cart_id(), sku, to_int(data.get("quantity"), "quantity", 0) or 0
+                await writable_cart_id(request), sku, to_int(data.get("quantity"), "quantity", 0) or 0
             )
             session.flash("Cart updated.")
-        elif action == "remove" and session.cart_id:
-            await shop.carts.remove(session.cart_id, sku)
+        elif action == "remove" and (cart_id := await cart_id_of(request)):
+            await shop.carts.remove(cart_id, sku)
             session.flash("Removed from your cart.")
+    except StoreUnavailable:
+        raise  # the friendly 503 page: nothing could be kept anyway
     except ShopError as problem:
         session.flash(f"Could not update the cart: {problem}")
         return redirect(back)
@@ -297,7 +307,7 @@ async def delete_address(request: Request[Any, Any, Any], address_id: int) -> Re
 async def checkout_form(request: Request[Any, Any, Any], address_id: int | None = None) -> Response[Any]:
     customer = await require_customer(request)
     shop = shop_of(request)
-    view = await shop.carts.view(session_of(request).cart_id)
+    view = await shop.carts.view(await cart_id_of(request))
     if not view.items:
         session_of(request).flash("Your cart is empty: add something first.")
         return redirect("/cart")
@@ -326,7 +336,7 @@ async def checkout(request: Request[Any, Any, Any]) -> Response[Any]:
             raise InvalidInput("choose an address, or add one", field="address_id")
         order, _created = await shop.checkout.place_order(
             customer.id,
-            session.ensure_cart_id(),
+            await writable_cart_id(request),
             address_id,
             data.get("card_number", ""),
             data.get("card_expiry", ""),

@@ -1,0 +1,223 @@
+"""Carts and sessions in Redis: one hash per cart, every operation one round trip (a Lua script).
+
+Each cart is a hash ``sku -> quantity`` plus a ``~c`` field holding its creation time. The key's TTL slides with
+every write (``SESSION_IDLE_S``) but never past the cart's absolute lifetime (``SESSION_ABSOLUTE_S``). Line order
+is insertion order (hashes of at most 128 fields keep it; a cart holds at most 100 lines).
+
+A failover shows up as a connection error: each operation is retried once, then reported as ``StoreUnavailable``.
+With ``wait_for_replica`` a write counts as done only when a replica acknowledged it (``WAIT 1``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import msgspec
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from myclothes.carts.base import LINE_LIMIT_MESSAGE, QUANTITY_LIMIT_MESSAGE
+from myclothes.domain.cart import MAX_LINES, MAX_QUANTITY, CartLine, MergeChange, validate_quantity
+from myclothes.domain.errors import Conflict, StoreUnavailable
+from myclothes.ports import SessionRecord
+
+log = logging.getLogger("myclothes.carts.redis")
+T = TypeVar("T")
+PREFIX = "myclothes:v1"
+UNAVAILABLE = "Your cart is temporarily unavailable. Please try again in a moment."
+
+# Shared prologue: the cart's TTL from its creation time (a cart past its absolute lifetime starts over).
+_TTL = """
+local key = KEYS[1]
+local idle, absolute = tonumber(ARGV[1]), tonumber(ARGV[2])
+local now = tonumber(redis.call('TIME')[1])
+local created = tonumber(redis.call('HGET', key, '~c') or now)
+if created + absolute <= now then redis.call('DEL', key); created = now end
+local function touch()
+  redis.call('HSETNX', key, '~c', created)
+  redis.call('EXPIRE', key, math.max(1, math.min(idle, created + absolute - now)))
+end
+local function lines_count()
+  local n = redis.call('HLEN', key)
+  if redis.call('HEXISTS', key, '~c') == 1 then n = n - 1 end
+  return n
+end
+"""
+
+ADD = (
+    _TTL
+    + """
+local sku, qty, maxq, maxl = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local current = tonumber(redis.call('HGET', key, sku) or 0)
+if current == 0 and lines_count() >= maxl then return redis.error_reply('LINES') end
+if current + qty > maxq then return redis.error_reply('QUANTITY ' .. current) end
+redis.call('HINCRBY', key, sku, qty)
+touch()
+return redis.call('HGETALL', key)
+"""
+)
+
+SET = (
+    _TTL
+    + """
+local sku, qty, maxl = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[6])
+if qty == 0 then
+  redis.call('HDEL', key, sku)
+else
+  if redis.call('HEXISTS', key, sku) == 0 and lines_count() >= maxl then return redis.error_reply('LINES') end
+  redis.call('HSET', key, sku, qty)
+end
+if lines_count() == 0 then redis.call('DEL', key) else touch() end
+return redis.call('HGETALL', key)
+"""
+)
+
+MERGE = """
+local source, target = KEYS[1], KEYS[2]
+local maxq, idle, absolute = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local now = tonumber(redis.call('TIME')[1])
+local fields = redis.call('HGETALL', source)
+local changes = {}
+for i = 1, #fields, 2 do
+  local sku, qty = fields[i], tonumber(fields[i + 1])
+  if string.sub(sku, 1, 1) ~= '~' then
+    local before = tonumber(redis.call('HGET', target, sku) or 0)
+    local after = math.min(before + qty, maxq)
+    redis.call('HSET', target, sku, after)
+    table.insert(changes, sku)
+    table.insert(changes, after - before)
+    table.insert(changes, after)
+    table.insert(changes, (before + qty > maxq) and 1 or 0)
+  end
+end
+redis.call('DEL', source)
+if #changes > 0 then
+  local created = tonumber(redis.call('HGET', target, '~c') or now)
+  redis.call('HSETNX', target, '~c', created)
+  redis.call('EXPIRE', target, math.max(1, math.min(idle, created + absolute - now)))
+end
+return changes
+"""
+
+
+def _lines(flat: list[Any]) -> list[CartLine]:
+    lines = []
+    for index in range(0, len(flat), 2):
+        sku = flat[index].decode()
+        if not sku.startswith("~"):
+            lines.append(CartLine(sku, int(flat[index + 1])))
+    return lines
+
+
+class _RedisBacked:
+    def __init__(self, client: Redis, wait_for_replica: bool = False) -> None:
+        self.client = client
+        self.wait_for_replica = wait_for_replica
+
+    async def _call(self, operation: Callable[[], Awaitable[T]], write: bool = False) -> T:
+        """Run ``operation``, retrying once on a connection error (a failover in progress)."""
+        for attempt in (1, 2):
+            try:
+                result = await operation()
+                if write and self.wait_for_replica and await self.client.wait(1, 200) < 1:
+                    raise StoreUnavailable("No replica confirmed the change. Please try again.")
+                return result
+            except (RedisConnectionError, RedisTimeoutError) as error:
+                if attempt == 2:
+                    log.warning("redis unavailable: %s", error)
+                    raise StoreUnavailable(UNAVAILABLE) from None
+        raise AssertionError("unreachable")
+
+
+class RedisCartStore(_RedisBacked):
+    name = "redis"
+
+    def __init__(self, client: Redis, idle_s: int, absolute_s: int, wait_for_replica: bool = False) -> None:
+        super().__init__(client, wait_for_replica)
+        self.idle_s = idle_s
+        self.absolute_s = absolute_s
+        self._add = client.register_script(ADD)
+        self._set = client.register_script(SET)
+        self._merge = client.register_script(MERGE)
+
+    @staticmethod
+    def key(cart_id: str) -> str:
+        return f"{PREFIX}:cart:{cart_id}"
+
+    def _args(self, *extra: Any) -> list[Any]:
+        return [self.idle_s, self.absolute_s, *extra]
+
+    async def lines(self, cart_id: str) -> list[CartLine]:
+        found = await self._call(lambda: self.client.hgetall(self.key(cart_id)))  # type: ignore[arg-type,return-value]
+        return _lines([item for pair in found.items() for item in pair])
+
+    async def add(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
+        validate_quantity(quantity)
+        args = self._args(sku, quantity, MAX_QUANTITY, MAX_LINES)
+        return _lines(await self._run(self._add, [self.key(cart_id)], args))
+
+    async def set_quantity(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
+        validate_quantity(quantity, allow_zero=True)
+        args = self._args(sku, quantity, MAX_QUANTITY, MAX_LINES)
+        return _lines(await self._run(self._set, [self.key(cart_id)], args))
+
+    async def remove(self, cart_id: str, sku: str) -> list[CartLine]:
+        return await self.set_quantity(cart_id, sku, 0)
+
+    async def clear(self, cart_id: str) -> None:
+        await self._call(lambda: self.client.delete(self.key(cart_id)), write=True)
+
+    async def merge(self, source_id: str, target_id: str) -> list[MergeChange]:
+        keys = [self.key(source_id), self.key(target_id)]
+        flat = await self._call(
+            lambda: self._merge(keys=keys, args=[MAX_QUANTITY, self.idle_s, self.absolute_s]), write=True
+        )
+        return [
+            MergeChange(
+                sku=flat[i].decode(), added=int(flat[i + 1]), quantity=int(flat[i + 2]), capped=bool(flat[i + 3])
+            )
+            for i in range(0, len(flat), 4)
+        ]
+
+    async def ping(self) -> None:
+        await self._call(self.client.ping)
+
+    async def _run(self, script: Any, keys: list[str], args: list[Any]) -> list[bytes]:
+        try:
+            return await self._call(lambda: script(keys=keys, args=args), write=True)  # type: ignore[no-any-return]
+        except ResponseError as error:
+            message = str(error)
+            if message.startswith("LINES"):
+                raise Conflict(LINE_LIMIT_MESSAGE, field="sku") from None
+            if message.startswith("QUANTITY"):
+                have = message.split()[-1]
+                raise Conflict(f"{QUANTITY_LIMIT_MESSAGE} (you have {have})", field="quantity") from None
+            raise
+
+
+class RedisSessionStore(_RedisBacked):
+    """Sessions as JSON strings that expire with the session."""
+
+    @staticmethod
+    def key(session_id: str) -> str:
+        return f"{PREFIX}:session:{session_id}"
+
+    async def load(self, session_id: str, now: float) -> SessionRecord | None:
+        raw = await self._call(lambda: self.client.get(self.key(session_id)))
+        if raw is None:
+            return None
+        record = msgspec.json.decode(raw, type=SessionRecord)
+        return record if record.expires_at > now else None
+
+    async def save(self, record: SessionRecord) -> None:
+        ttl_ms = max(1, int((record.expires_at - time.time()) * 1000))
+        payload = msgspec.json.encode(record)
+        await self._call(lambda: self.client.set(self.key(record.id), payload, px=ttl_ms), write=True)
+
+    async def delete(self, session_id: str) -> None:
+        await self._call(lambda: self.client.delete(self.key(session_id)), write=True)
