@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from myclothes.cache.aside import CacheAside
+from myclothes.cache.aside import CacheAside, FillableCache
 from myclothes.cache.memory import MemoryCache, NullCache
+from myclothes.cache.redis import RedisCache
 from myclothes.carts.base import InstrumentedCartStore
 from myclothes.carts.cookie import CartCookieCodec, CookieCartStore
 from myclothes.carts.memory import MemoryCartStore, MemorySessionStore
@@ -15,7 +16,7 @@ from myclothes.carts.redis import RedisCartStore, RedisSessionStore
 from myclothes.carts.sql import SqlCartStore, SqlSessionStore
 from myclothes.db.engine import SqlDatabase
 from myclothes.passwords import Argon2Hasher
-from myclothes.ports import Cache, CartStore, ClientStateCarrier, PasswordHasher, SessionStore
+from myclothes.ports import CartStore, ClientStateCarrier, PasswordHasher, SessionStore
 from myclothes.redisconn import create_redis
 from myclothes.services.accounts import AccountService, LoginLimits
 from myclothes.services.admin import AdminService
@@ -52,12 +53,14 @@ class Shop:
             await self.redis.aclose()
 
 
-def _cache(settings: Settings) -> Cache:
+def _cache(settings: Settings) -> FillableCache:
     if settings.cache == "none":
         return NullCache()
     if settings.cache == "memory":
         return MemoryCache()
-    raise SettingsError(f"MYCLOTHES_CACHE={settings.cache} is not available in this version; use memory or none")
+    if not (settings.redis_url or settings.redis_sentinels):
+        raise SettingsError("MYCLOTHES_CACHE=redis needs MYCLOTHES_REDIS_URL or MYCLOTHES_REDIS_SENTINELS")
+    return RedisCache(create_redis(settings))  # its own client: the near cache's listener holds a connection
 
 
 def _stores(
@@ -79,7 +82,7 @@ def _stores(
 
 def build_shop(settings: Settings, hasher: PasswordHasher | None = None) -> Shop:
     """Wire the shop for these settings."""
-    database = SqlDatabase(settings.effective_database_url)
+    database = SqlDatabase(settings.effective_database_url, settings.database_replica_urls, settings.replica_max_lag_s)
     redis = create_redis(settings) if settings.redis_url or settings.redis_sentinels else None
     raw_cart_store, session_store, client_state = _stores(settings, database, redis)
     cart_store = InstrumentedCartStore(raw_cart_store)

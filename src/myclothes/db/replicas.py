@@ -196,6 +196,4 @@ class ReplicaRouter:
 
     def status(self) -> list[dict[str, object]]:
         """Each replica's name, verdict, lag and reason (for logs, tests and operators)."""
-        return [
-            {"name": r.name, "healthy": r.healthy, "lag_s": r.lag_s, "reason": r.reason} for r in self.replicas
-        ]
+        return [{"name": r.name, "healthy": r.healthy, "lag_s": r.lag_s, "reason": r.reason} for r in self.replicas]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, select, update
+from sqlalchemy import and_, delete, exists, false, func, insert, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -38,6 +39,7 @@ class _Repository:
     def __init__(self, connection: AsyncConnection, read_only: bool) -> None:
         self.connection = connection
         self.read_only = read_only
+        self.postgres = connection.dialect.name == "postgresql"
 
     def _writing(self) -> AsyncConnection:
         if self.read_only:
@@ -71,8 +73,12 @@ class SqlCatalogRepository(_Repository):
             conditions.append(products.c.price_cents >= query.min_price)
         if query.max_price is not None:
             conditions.append(products.c.price_cents <= query.max_price)
-        for word in (query.q or "").lower().split()[:5]:
-            conditions.append(func.lower(products.c.name).contains(word, autoescape=True))
+        words = (query.q or "").lower().split()[:5]
+        if self.postgres and words:
+            conditions.append(_name_matches(words))
+        else:
+            for word in words:
+                conditions.append(func.lower(products.c.name).contains(word, autoescape=True))
         total = (
             await self.connection.execute(select(func.count()).select_from(products).where(*conditions))
         ).scalar_one()
@@ -107,10 +113,10 @@ class SqlCatalogRepository(_Repository):
         return ProductPage(items=items, page=query.page, pages=pages, total=total)
 
     async def product(self, slug: str) -> Product | None:
-        row = (
+        # One statement (a product row per variant): a cache rebuild costs a single query.
+        rows = (
             await self.connection.execute(
                 select(
-                    products.c.id,
                     products.c.slug,
                     products.c.name,
                     products.c.description,
@@ -119,28 +125,31 @@ class SqlCatalogRepository(_Repository):
                     categories.c.garment,
                     products.c.price_cents,
                     products.c.created_at,
+                    variants.c.sku,
+                    variants.c.size,
+                    variants.c.colour,
+                    variants.c.price_cents,
+                    variants.c.stock,
                 )
                 .join(categories, categories.c.id == products.c.category_id)
+                .outerjoin(variants, variants.c.product_id == products.c.id)
                 .where(products.c.slug == slug)
+                .order_by(variants.c.id)
             )
-        ).first()
-        if row is None:
+        ).all()
+        if not rows:
             return None
-        variant_rows = await self.connection.execute(
-            select(variants.c.sku, variants.c.size, variants.c.colour, variants.c.price_cents, variants.c.stock)
-            .where(variants.c.product_id == row[0])
-            .order_by(variants.c.id)
-        )
+        row = rows[0]
         return Product(
-            slug=row[1],
-            name=row[2],
-            description=row[3],
-            category=row[4],
-            category_name=row[5],
-            garment=row[6],
-            price=row[7],
-            created_at=row[8].isoformat(),
-            variants=tuple(Variant(*v) for v in variant_rows),
+            slug=row[0],
+            name=row[1],
+            description=row[2],
+            category=row[3],
+            category_name=row[4],
+            garment=row[5],
+            price=row[6],
+            created_at=row[7].isoformat(),
+            variants=tuple(Variant(*r[8:13]) for r in rows if r[8] is not None),
         )
 
     async def variants(self, skus: Sequence[str]) -> dict[str, tuple[Variant, str, str]]:
@@ -249,6 +258,16 @@ class SqlCatalogRepository(_Repository):
                 update(products).where(products.c.id == product_id).values(price_cents=lowest.scalar_subquery())
             )
         return str(slug)
+
+
+def _name_matches(words: list[str]) -> Any:
+    """PostgreSQL full-text match of every word as a prefix, on the expression ``ix_products_name_fts`` indexes."""
+    tokens = [re.findall(r"[^\W_]+", word) for word in words]
+    if not all(tokens):
+        return false()  # a word of punctuation only (say "%") matches nothing, as with LIKE
+    terms = " & ".join(f"{token}:*" for parts in tokens for token in parts)
+    document = func.to_tsvector(literal_column("'simple'"), products.c.name)
+    return document.op("@@")(func.to_tsquery(literal_column("'simple'"), terms))
 
 
 class SqlCustomerRepository(_Repository):

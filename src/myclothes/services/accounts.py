@@ -88,11 +88,11 @@ class AccountService:
             return Customer(found[0].id, email, found[0].name, True)
 
     async def addresses(self, customer_id: int) -> list[Address]:
-        async with self.database.writer() as uow:  # the shopper's own data: read it where it was written
+        async with self.database.reader() as uow:  # read-your-writes keeps the shopper's own changes visible
             return await uow.customers.addresses(customer_id)
 
     async def address(self, customer_id: int, address_id: int) -> Address:
-        async with self.database.writer() as uow:
+        async with self.database.reader() as uow:
             found = await uow.customers.address(customer_id, address_id)
         if found is None:
             raise NotFound("no such address")

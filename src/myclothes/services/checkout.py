@@ -39,7 +39,7 @@ class CheckoutService:
         key = (idempotency_key or "").strip()
         if not 8 <= len(key) <= 100:
             raise InvalidInput("must be 8 to 100 characters", field="idempotency_key")
-        async with self.database.writer() as uow:
+        async with self.database.reader() as uow:  # a replay is caught again inside the writer below
             existing = await uow.orders.by_idempotency_key(customer_id, key)
         if existing is not None:
             return existing, False
@@ -94,11 +94,11 @@ class CheckoutService:
         return order, True
 
     async def orders(self, customer_id: int) -> list[Order]:
-        async with self.database.writer() as uow:  # the shopper's own orders: read where written
+        async with self.database.reader() as uow:  # read-your-writes keeps the shopper's new orders visible
             return await uow.orders.history(customer_id)
 
     async def order(self, customer_id: int, order_id: int) -> Order:
-        async with self.database.writer() as uow:
+        async with self.database.reader() as uow:
             found = await uow.orders.get(customer_id, order_id)
         if found is None:
             raise NotFound("no such order")

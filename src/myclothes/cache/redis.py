@@ -1,0 +1,152 @@
+"""The Redis cache backend, with a small in-process near cache invalidated across instances by pub/sub.
+
+Reads look in the near cache first, then Redis (``GET`` + ``PTTL`` in one round trip, so a near copy never
+outlives the Redis entry). Every overwrite or delete is published on one channel; each instance's listener
+drops those keys from its near cache. While the listener is not subscribed (Redis down, reconnecting) the near
+cache is emptied and bypassed, so a missed invalidation can never serve an old price.
+
+If Redis fails, the cache behaves as empty for ``retry_after_s`` (a circuit breaker, so a dead Redis costs no
+time per request) and the catalog is served from the database: slower, never an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from myclothes.cache.memory import MemoryCache
+
+log = logging.getLogger("myclothes.cache.redis")
+CHANNEL = "myclothes:cache:invalidate"
+
+
+class RedisCache:
+    """Catalog entries in Redis (``MYCLOTHES_CACHE=redis``), fronted by a near cache of ``near_max_s`` seconds."""
+
+    def __init__(
+        self,
+        client: Redis,
+        near_entries: int = 10_000,
+        near_max_s: float = 30.0,
+        retry_after_s: float = 1.0,
+        channel: str = CHANNEL,
+    ) -> None:
+        self.client = client
+        self.near = MemoryCache(near_entries)
+        self.near_max_s = near_max_s
+        self.retry_after_s = retry_after_s
+        self.channel = channel
+        self._down_until = 0.0
+        self._subscribed = False
+        self._invalidations = 0  # bumped per invalidation received: a read that raced one is not kept near
+        self._listener: asyncio.Task[None] | None = None
+
+    async def get(self, key: str) -> bytes | None:
+        self._ensure_listener()
+        if self._subscribed and (value := self.near.peek(key)) is not None:
+            return value
+        if self._is_down():
+            return None
+        seen = self._invalidations
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                pipe.get(key)
+                pipe.pttl(key)
+                value, ttl_ms = await pipe.execute()
+        except (RedisError, OSError) as error:
+            self._failed("get", error)
+            return None
+        if value is not None and self._subscribed and ttl_ms > 0 and seen == self._invalidations:
+            self.near.put(key, value, min(self.near_max_s, ttl_ms / 1000))
+        return value  # type: ignore[no-any-return]
+
+    async def set(self, key: str, value: bytes, ttl_s: float) -> None:
+        self.near.discard(key)
+        if self._is_down():
+            return
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                pipe.set(key, value, px=max(1, int(ttl_s * 1000)))
+                pipe.publish(self.channel, key)
+                await pipe.execute()
+        except (RedisError, OSError) as error:
+            self._failed("set", error)
+
+    async def add(self, key: str, value: bytes, ttl_s: float) -> None:
+        if self._is_down():
+            return
+        seen = self._invalidations
+        try:
+            added = await self.client.set(key, value, px=max(1, int(ttl_s * 1000)), nx=True)
+        except (RedisError, OSError) as error:
+            self._failed("add", error)
+            return
+        if added and self._subscribed and seen == self._invalidations:
+            self.near.put(key, value, min(self.near_max_s, ttl_s))
+
+    async def delete(self, *keys: str) -> None:
+        self.near.discard(*keys)
+        if not keys or self._is_down():
+            return
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                pipe.delete(*keys)
+                pipe.publish(self.channel, "\n".join(keys))
+                await pipe.execute()
+        except (RedisError, OSError) as error:
+            self._failed("delete", error)
+
+    async def ping(self) -> None:
+        """Raise if Redis cannot be reached."""
+        await self.client.ping()
+
+    async def close(self) -> None:
+        """Stop the invalidation listener and close the connections."""
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._listener
+            self._listener = None
+        with contextlib.suppress(RedisError, OSError):
+            await self.client.aclose()
+
+    def _is_down(self) -> bool:
+        return time.monotonic() < self._down_until
+
+    def _failed(self, operation: str, error: BaseException) -> None:
+        if not self._is_down():
+            log.warning("redis %s failed (%s); serving from the database for %gs", operation, error, self.retry_after_s)
+        self._down_until = time.monotonic() + self.retry_after_s
+
+    def _ensure_listener(self) -> None:
+        if self._listener is None or self._listener.done():
+            self._listener = asyncio.create_task(self._listen(), name="cache-invalidations")
+
+    async def _listen(self) -> None:
+        while True:
+            pubsub = self.client.pubsub()
+            try:
+                await pubsub.subscribe(self.channel)
+                self.near.clear()
+                self._subscribed = True
+                while True:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    if message is not None and message["type"] == "message":
+                        data = message["data"]
+                        text = data.decode() if isinstance(data, bytes) else str(data)
+                        self._invalidations += 1
+                        self.near.discard(*text.split("\n"))
+            except (RedisError, OSError) as error:
+                if self._subscribed:
+                    log.warning("cache invalidation channel lost (%s); near cache off until it is back", error)
+            finally:
+                self._subscribed = False
+                self.near.clear()
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+            await asyncio.sleep(self.retry_after_s)
