@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,17 +11,39 @@ import httpx
 import pytest
 
 from tests.support.client import ShopClient
+from tests.support.postgres import PostgresCluster
 from tests.support.redis_server import RedisServer
 from tests.support.server import ShopServer
+
+TEST_DATABASES = ("sqlite", "postgresql", "postgresql+replica")
+
+
+def test_database() -> str:
+    """Which database the live server uses: ``MYCLOTHES_TEST_DATABASE`` (default sqlite; see TEST_DATABASES)."""
+    choice = os.environ.get("MYCLOTHES_TEST_DATABASE", "sqlite").strip().lower() or "sqlite"
+    if choice not in TEST_DATABASES:
+        raise pytest.UsageError(f"MYCLOTHES_TEST_DATABASE must be one of {', '.join(TEST_DATABASES)}")
+    return choice
 
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShopServer]:
-    """One real `myclothes serve` on the embedded default (SQLite file), shared by a test session."""
-    server = ShopServer(tmp_path_factory.mktemp("live"))
-    server.start()
-    yield server
-    server.stop()
+    """One real `myclothes serve` shared by a test session: on the embedded default (a SQLite file), or with
+    ``MYCLOTHES_TEST_DATABASE=postgresql`` on a real PostgreSQL primary (``postgresql+replica``: plus a streaming
+    standby the reads use). A missing PostgreSQL fails the run; it is never skipped."""
+    choice = test_database()
+    with contextlib.ExitStack() as stack:
+        env: dict[str, str] = {}
+        if choice != "sqlite":
+            cluster = PostgresCluster(standbys=1 if choice == "postgresql+replica" else 0).start()
+            stack.callback(cluster.stop)
+            env["MYCLOTHES_DATABASE_URL"] = cluster.url()
+            if cluster.standbys:
+                env["MYCLOTHES_DATABASE_REPLICA_URLS"] = ",".join(cluster.replica_urls())
+        server = ShopServer(tmp_path_factory.mktemp("live"), env)
+        server.start()
+        stack.callback(server.stop)
+        yield server
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-
 from redis.asyncio import Redis
 
 from myclothes.carts.cookie import CartCookieCodec, CookieCartStore

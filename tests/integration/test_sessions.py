@@ -7,10 +7,13 @@ import uuid
 
 import httpx
 from tests.support.client import ShopClient
+from tests.support.postgres import psql_scalar
 from tests.support.server import ShopServer
 
 
 def _session_rows(server: ShopServer) -> int:
+    if url := server.env.get("MYCLOTHES_DATABASE_URL"):
+        return int(psql_scalar(url, "SELECT count(*) FROM sessions"))
     with sqlite3.connect(server.data_dir / "myclothes.db") as db:
         return int(db.execute("SELECT count(*) FROM sessions").fetchone()[0])
 

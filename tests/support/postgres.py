@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from tests.support.server import free_port
 
 PG_BIN = Path(os.environ.get("MYCLOTHES_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -28,6 +30,19 @@ def _as_postgres(*args: str, timeout: float = 60.0) -> None:
     )
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+
+
+def psql_scalar(url: str, sql: str) -> str:
+    """Run ``sql`` with psql against a ``postgresql+asyncpg://`` URL (as the test clusters build them)."""
+    parsed = make_url(url)
+    result = subprocess.run(
+        [str(PG_BIN / "psql"), "-h", parsed.host or "127.0.0.1", "-p", str(parsed.port or 5432),
+         "-U", parsed.username or USER, "-d", parsed.database or "postgres", "-At", "-c", sql],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise RuntimeError(f"psql failed: {result.stderr}")
+    return result.stdout.strip()
 
 
 class PostgresNode:

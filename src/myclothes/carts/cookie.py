@@ -6,8 +6,8 @@ rotate without emptying carts. The expiry is inside the authenticated plaintext.
 foreign cookie reads as an empty cart, is logged once and counted in ``myclothes_cart_cookie_rejected_total``.
 
 No ``Set-Cookie`` header ever exceeds 4096 bytes (name, value and attributes): an add that would overflow is refused
-and the cart stays as it was. With seeded SKUs (~17 characters) a full 100-line cart is about 2.9 KB; with the
-longest SKUs (40 characters) about 75 lines fit.
+and the cart stays as it was. With seeded SKUs (15 to 21 characters) a full 100-line cart takes 2.5 to 3.3 KB of
+header; with the longest possible SKUs (40 characters) 67 lines fit.
 
 The cart belongs to the browser, not the account, and concurrent requests from one browser are last-writer-wins:
 each response carries the cart as that request saw it.

@@ -196,18 +196,20 @@ class SqlDatabase:
         try:
             await connection.start()
             if not caught_up:
+                # asyncpg passes a pg_lsn parameter as its integer value
                 reached = await connection.execute(
-                    text("SELECT pg_last_wal_replay_lsn() >= CAST(:lsn AS pg_lsn)"),
-                    {"lsn": position.lsn if position else None},
+                    text("SELECT pg_last_wal_replay_lsn() >= CAST(:lsn AS pg_lsn)"), {"lsn": min_lsn}
                 )
                 if not reached.scalar():
                     REPLICA_FALLBACKS.labels(reason="behind_session").inc()
                     await connection.close()
                     return None
         except (DBAPIError, OSError) as error:
-            self.replica_failed(replica, error)
             with contextlib.suppress(Exception):
                 await connection.close()
+            if isinstance(error, DBAPIError) and not _retry_on_primary(error):
+                raise
+            self.replica_failed(replica, error)
             return None
         stack.push_async_callback(self._release, connection)
         return _ReplicaConnection(connection, replica, self, stack)

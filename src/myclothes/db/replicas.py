@@ -192,7 +192,7 @@ class ReplicaRouter:
 
     def mark_down(self, replica: Replica, error: BaseException) -> None:
         """Take a replica out of rotation now (a read failed on it); the health loop brings it back."""
-        self._judge(replica, False, f"read failed: {type(error).__name__}")
+        self._judge(replica, False, f"read failed: {type(error).__name__}: {error}"[:300])
 
     def status(self) -> list[dict[str, object]]:
         """Each replica's name, verdict, lag and reason (for logs, tests and operators)."""

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from litestar import Request
 
 from myclothes.domain.customers import Customer
-from myclothes.domain.errors import AuthenticationRequired, Forbidden
+from myclothes.domain.errors import AuthenticationRequired, Forbidden, StoreUnavailable
 from myclothes.web.session import ShopperSession
 
 if TYPE_CHECKING:
@@ -55,6 +55,8 @@ def client_ip(request: Request[Any, Any, Any]) -> str:
 async def cart_id_of(request: Request[Any, Any, Any]) -> str | None:
     """This shopper's cart key, if they have a cart; finishes a login merge that late guest writes reached."""
     session = session_of(request)
+    if session.unavailable:
+        raise StoreUnavailable("Your cart is temporarily unavailable. Please try again in a moment.")
     source = session.late_merge_source()
     target = session.cart_id
     if source and target and source != target:

@@ -40,6 +40,7 @@ class ShopperSession:
         self.record = record
         self.now = now
         self.cart_per_browser = cart_per_browser
+        self.unavailable = False  # the session store could not be read: who this is, and their cart, are unknown
         self.dirty = False
         self.destroyed_ids: list[str] = []
         if record is not None and record.expires_at - settings.session_idle_s < now - REFRESH_AFTER_S:
@@ -142,13 +143,15 @@ class SessionMiddleware(ASGIMiddleware):
         cookies = _cookies(scope)
         session_id = cookies.get(SESSION_COOKIE)
         record = None
+        unavailable = False
         if session_id and len(session_id) <= 64:
             try:
                 record = await self.store.load(session_id, now)
             except StoreUnavailable:
                 log.warning("session store unavailable: serving as a guest")
-                session_id = None
+                session_id, unavailable = None, True
         session = ShopperSession(self.settings, record, now, cart_per_browser=self.client_state is not None)
+        session.unavailable = unavailable
         scope["state"]["shopper"] = session
         stale_cookie = session_id is not None and record is None
         token = self.client_state.begin(cookies) if self.client_state else None

@@ -21,6 +21,14 @@ async def start_session(request: Request[Any, Any, Any], customer: Customer) -> 
     return await shop_of(request).carts.merge(guest_cart, session.cart_id)
 
 
+async def end_session(request: Request[Any, Any, Any]) -> None:
+    """Log out: the server-side session dies; a cart kept in the browser is emptied too (shared computers)."""
+    session = session_of(request)
+    if session.cart_per_browser and session.customer_id is not None and session.cart_id:
+        await shop_of(request).carts.clear(session.cart_id)
+    session.logout()
+
+
 def customer_json(customer: Customer) -> dict[str, Any]:
     return {"id": customer.id, "email": customer.email, "name": customer.name, "is_admin": customer.is_admin}
 
@@ -43,7 +51,7 @@ async def login(request: Request[Any, Any, Any], data: Login) -> dict[str, Any]:
 
 @post("/auth/logout", tags=["auth"], status_code=200)
 async def logout(request: Request[Any, Any, Any]) -> dict[str, str]:
-    session_of(request).logout()
+    await end_session(request)
     return {"status": "logged out"}
 
 

@@ -13,7 +13,7 @@ from myclothes.domain.catalog import SORTS, CatalogQuery
 from myclothes.domain.customers import AddressFields
 from myclothes.domain.errors import InvalidInput, NotFound, ShopError, StoreUnavailable
 from myclothes.domain.garments import PALETTE, draw_garment
-from myclothes.web.api.auth import start_session
+from myclothes.web.api.auth import end_session, start_session
 from myclothes.web.deps import (
     cart_id_of,
     client_ip,
@@ -206,7 +206,7 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
 
 @post("/account/logout", include_in_schema=False)
 async def logout(request: Request[Any, Any, Any]) -> Redirect:
-    session_of(request).logout()
+    await end_session(request)
     return redirect("/")
 
 
