@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name")
     create.add_argument("--password", help="default: prompt (or one line on standard input)")
     create.set_defaults(func=cmd_admin_create_user)
+    from myclothes.bench.command import add_parser as add_bench
+
+    add_bench(commands)
     return parser
 
 

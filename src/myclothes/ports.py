@@ -21,7 +21,7 @@ class CartStore(Protocol):
 
     A cart is a set of lines keyed by SKU. Writes are atomic per line: concurrent adds of the same SKU sum
     exactly. ``add`` refuses (``Conflict``) a line that would exceed 99 or a cart that would exceed
-    ``MAX_LINES`` lines, leaving the cart as it was.
+    ``MAX_LINES`` lines, leaving the cart as it was; the check and the write are one atomic operation.
     """
 
     name: str
@@ -30,8 +30,9 @@ class CartStore(Protocol):
         """The cart's lines, oldest first; an unknown cart is empty."""
         ...
 
-    async def add(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
-        """Add ``quantity`` of ``sku`` (summing with an existing line); return the cart."""
+    async def add(self, cart_id: str, sku: str, quantity: int, limit: int = 99) -> list[CartLine]:
+        """Add ``quantity`` of ``sku`` (summing with an existing line) unless the line would pass ``limit``
+        (at most 99; the service passes the stock when lower); return the cart."""
         ...
 
     async def set_quantity(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:

@@ -101,3 +101,15 @@ async def test_fifty_concurrent_adds_of_one_sku_sum_exactly(store: CartStore) ->
 
 async def test_ping_answers(store: CartStore) -> None:
     await store.ping()
+
+
+async def test_a_lower_limit_such_as_the_stock_is_enforced_atomically(store: CartStore) -> None:
+    await store.add("c1", "SKU-A", 2, limit=3)
+    with pytest.raises(Conflict):
+        await store.add("c1", "SKU-A", 2, limit=3)
+    assert await store.lines("c1") == [CartLine("SKU-A", 2)]
+    results = await asyncio.gather(
+        *(store.add("c2", "SKU-LAST", 1, limit=5) for _ in range(20)), return_exceptions=True
+    )
+    assert sum(1 for r in results if not isinstance(r, Exception)) == 5
+    assert await store.lines("c2") == [CartLine("SKU-LAST", 5)]

@@ -29,3 +29,24 @@ def admin(live_server: ShopServer, admin_email: str) -> Iterator[ShopClient]:
     assert shop.login(admin_email).status_code == 200
     yield shop
     shop.close()
+
+
+@pytest.fixture(scope="session")
+def plentiful_skus(live_server: ShopServer, admin_email: str) -> list[str]:
+    """SKUs with 1,000 in stock, so quantity rules (not stock) decide."""
+    shop = ShopClient(live_server.url)
+    assert shop.login(admin_email).status_code == 200
+    product = shop.post(
+        "/api/admin/products",
+        json={
+            "category": "t-shirts",
+            "name": "Plentiful Tee",
+            "price": 1500,
+            "sizes": ["S", "M", "L"],
+            "colours": ["white"],
+            "stock": 1000,
+        },
+    )
+    assert product.status_code == 201, product.text
+    shop.close()
+    return [v["sku"] for v in product.json()["variants"]]

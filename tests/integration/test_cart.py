@@ -46,13 +46,21 @@ def test_bad_cart_input_is_a_clear_4xx(client: ShopClient, skus: list[str]) -> N
     assert malformed.json()["status_code"] == 400
 
 
-def test_a_line_never_exceeds_99(client: ShopClient, catalog: list[dict]) -> None:
-    sku = next(v["sku"] for p in catalog for v in p["variants"] if v["stock"] >= 60)
+def test_a_line_never_exceeds_99(client: ShopClient, plentiful_skus: list[str]) -> None:
+    sku = plentiful_skus[0]
     assert client.add(sku, 50).status_code == 200
     response = client.add(sku, 50)
     assert response.status_code == 409
     assert "99" in response.json()["detail"]
     assert client.get("/api/cart").json()["count"] == 50
+
+
+def test_adds_beyond_the_stock_are_refused(client: ShopClient, catalog: list[dict]) -> None:
+    variant = next(v for p in catalog for v in p["variants"] if 1 <= v["stock"] <= 5)
+    response = client.add(variant["sku"], variant["stock"] + 1)
+    assert response.status_code == 409
+    assert "left in stock" in response.json()["detail"]
+    assert client.get("/api/cart").json()["count"] == 0
 
 
 def test_sold_out_variant_cannot_be_added(client: ShopClient, catalog: list[dict]) -> None:

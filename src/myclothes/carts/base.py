@@ -19,16 +19,21 @@ LINE_LIMIT_MESSAGE = f"a cart holds at most {MAX_LINES} different items"
 QUANTITY_LIMIT_MESSAGE = f"at most {MAX_QUANTITY} of one item per order"
 
 
-def check_add(existing_quantity: int | None, line_count: int, quantity: int) -> int:
+def check_add(existing_quantity: int | None, line_count: int, quantity: int, limit: int = MAX_QUANTITY) -> int:
     """Validate an add against the line in the cart (None when absent); return the new quantity."""
     validate_quantity(quantity)
-    if existing_quantity is None:
-        if line_count >= MAX_LINES:
-            raise Conflict(LINE_LIMIT_MESSAGE, field="sku")
-        return quantity
-    if existing_quantity + quantity > MAX_QUANTITY:
-        raise Conflict(f"{QUANTITY_LIMIT_MESSAGE} (you have {existing_quantity})", field="quantity")
-    return existing_quantity + quantity
+    if existing_quantity is None and line_count >= MAX_LINES:
+        raise Conflict(LINE_LIMIT_MESSAGE, field="sku")
+    have = existing_quantity or 0
+    if have + quantity > min(limit, MAX_QUANTITY):
+        raise Conflict(quantity_limit_message(limit, have), field="quantity")
+    return have + quantity
+
+
+def quantity_limit_message(limit: int, have: int) -> str:
+    if limit >= MAX_QUANTITY:
+        return f"{QUANTITY_LIMIT_MESSAGE} (you have {have})"
+    return f"at most {limit} of this item can be added (you have {have})"
 
 
 class InstrumentedCartStore:
@@ -53,8 +58,8 @@ class InstrumentedCartStore:
     async def lines(self, cart_id: str) -> list[CartLine]:
         return await self._count("lines", self.inner.lines(cart_id))
 
-    async def add(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
-        return await self._count("add", self.inner.add(cart_id, sku, quantity))
+    async def add(self, cart_id: str, sku: str, quantity: int, limit: int = MAX_QUANTITY) -> list[CartLine]:
+        return await self._count("add", self.inner.add(cart_id, sku, quantity, limit))
 
     async def set_quantity(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
         return await self._count("set", self.inner.set_quantity(cart_id, sku, quantity))

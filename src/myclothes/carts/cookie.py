@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from prometheus_client import Counter
 
 from myclothes.carts.base import check_add
-from myclothes.domain.cart import CartLine, MergeChange, merge_lines, validate_quantity
+from myclothes.domain.cart import MAX_QUANTITY, CartLine, MergeChange, merge_lines, validate_quantity
 from myclothes.domain.errors import Conflict
 
 log = logging.getLogger("myclothes.carts.cookie")
@@ -171,10 +171,10 @@ class CookieCartStore:
     async def lines(self, cart_id: str) -> list[CartLine]:
         return self._read(cart_id)
 
-    async def add(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
+    async def add(self, cart_id: str, sku: str, quantity: int, limit: int = MAX_QUANTITY) -> list[CartLine]:
         lines = self._read(cart_id)
         current = {line.sku: line.quantity for line in lines}
-        new_quantity = check_add(current.get(sku), len(lines), quantity)
+        new_quantity = check_add(current.get(sku), len(lines), quantity, limit)
         if sku in current:
             lines = [CartLine(s, new_quantity if s == sku else q) for s, q in current.items()]
         else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from myclothes.carts.base import check_add
-from myclothes.domain.cart import CartLine, MergeChange, merge_lines, validate_quantity
+from myclothes.domain.cart import MAX_QUANTITY, CartLine, MergeChange, merge_lines, validate_quantity
 from myclothes.ports import SessionRecord
 
 
@@ -18,9 +18,9 @@ class MemoryCartStore:
     async def lines(self, cart_id: str) -> list[CartLine]:
         return [CartLine(sku, qty) for sku, qty in self._carts.get(cart_id, {}).items()]
 
-    async def add(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
+    async def add(self, cart_id: str, sku: str, quantity: int, limit: int = MAX_QUANTITY) -> list[CartLine]:
         cart = self._carts.get(cart_id, {})
-        new_quantity = check_add(cart.get(sku), len(cart), quantity)
+        new_quantity = check_add(cart.get(sku), len(cart), quantity, limit)
         self._carts.setdefault(cart_id, cart)[sku] = new_quantity
         return await self.lines(cart_id)
 

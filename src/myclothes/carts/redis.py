@@ -21,7 +21,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from myclothes.carts.base import LINE_LIMIT_MESSAGE, QUANTITY_LIMIT_MESSAGE
+from myclothes.carts.base import LINE_LIMIT_MESSAGE, quantity_limit_message
 from myclothes.domain.cart import MAX_LINES, MAX_QUANTITY, CartLine, MergeChange, validate_quantity
 from myclothes.domain.errors import Conflict, StoreUnavailable
 from myclothes.ports import SessionRecord
@@ -156,9 +156,9 @@ class RedisCartStore(_RedisBacked):
         found = await self._call(lambda: self.client.hgetall(self.key(cart_id)))  # type: ignore[arg-type,return-value]
         return _lines([item for pair in found.items() for item in pair])
 
-    async def add(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
+    async def add(self, cart_id: str, sku: str, quantity: int, limit: int = MAX_QUANTITY) -> list[CartLine]:
         validate_quantity(quantity)
-        args = self._args(sku, quantity, MAX_QUANTITY, MAX_LINES)
+        args = self._args(sku, quantity, min(limit, MAX_QUANTITY), MAX_LINES)
         return _lines(await self._run(self._add, [self.key(cart_id)], args))
 
     async def set_quantity(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
@@ -195,8 +195,9 @@ class RedisCartStore(_RedisBacked):
             if message.startswith("LINES"):
                 raise Conflict(LINE_LIMIT_MESSAGE, field="sku") from None
             if message.startswith("QUANTITY"):
-                have = message.split()[-1]
-                raise Conflict(f"{QUANTITY_LIMIT_MESSAGE} (you have {have})", field="quantity") from None
+                have = int(message.split()[-1])
+                limit = int(args[4]) if len(args) > 4 else MAX_QUANTITY
+                raise Conflict(quantity_limit_message(limit, have), field="quantity") from None
             raise
 
 

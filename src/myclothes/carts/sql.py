@@ -14,7 +14,7 @@ from sqlalchemy import case, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from myclothes.carts.base import QUANTITY_LIMIT_MESSAGE, check_add
+from myclothes.carts.base import check_add, quantity_limit_message
 from myclothes.db.engine import SqlDatabase
 from myclothes.db.tables import cart_lines, sessions
 from myclothes.domain.cart import MAX_QUANTITY, CartLine, MergeChange, merge_lines, validate_quantity
@@ -37,30 +37,31 @@ class SqlCartStore:
         async with self.database.writer_engine.connect() as connection:
             return await self._lines(connection, cart_id)
 
-    async def add(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
-        validate_quantity(quantity)
+    async def add(self, cart_id: str, sku: str, quantity: int, limit: int = MAX_QUANTITY) -> list[CartLine]:
+        limit = min(limit, MAX_QUANTITY)
         async with self.database.writer_engine.begin() as connection:
             existing = (
                 await connection.execute(
                     select(cart_lines.c.quantity).where(cart_lines.c.cart_id == cart_id, cart_lines.c.sku == sku)
                 )
             ).scalar_one_or_none()
+            count = 0
             if existing is None:
                 count = (
                     await connection.execute(select(func.count()).where(cart_lines.c.cart_id == cart_id))
                 ).scalar_one()
-                check_add(None, count, quantity)
+            check_add(existing, count, quantity, limit)
             statement = self._insert(cart_lines).values(
                 cart_id=cart_id, sku=sku, quantity=quantity, added_at=time.time()
             )
             statement = statement.on_conflict_do_update(
                 index_elements=[cart_lines.c.cart_id, cart_lines.c.sku],
                 set_={"quantity": cart_lines.c.quantity + statement.excluded.quantity},
-                where=cart_lines.c.quantity + statement.excluded.quantity <= MAX_QUANTITY,
+                where=cart_lines.c.quantity + statement.excluded.quantity <= limit,
             )
             result = await connection.execute(statement)
-            if result.rowcount == 0:
-                raise Conflict(QUANTITY_LIMIT_MESSAGE, field="quantity")
+            if result.rowcount == 0:  # a concurrent add got there first
+                raise Conflict(quantity_limit_message(limit, limit), field="quantity")
             return await self._lines(connection, cart_id)
 
     async def set_quantity(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from myclothes.domain.cart import MAX_QUANTITY, CartLine, CartView, PricedLine, describe_merge, validate_quantity
 from myclothes.domain.catalog import Variant
 from myclothes.domain.errors import Conflict, InvalidInput
 from myclothes.ports import CartStore, Database
 
+VARIANT_TTL_S = 1.0  # cart pages may show a price or stock level up to this old; checkout always reads the database
+VARIANT_CACHE_MAX = 50_000
+
 
 class CartService:
-    def __init__(self, store: CartStore, database: Database) -> None:
+    def __init__(self, store: CartStore, database: Database, clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
         self.database = database
+        self.clock = clock
+        self._variants: dict[str, tuple[float, tuple[Variant, str, str] | None]] = {}
 
     async def view(self, cart_id: str | None) -> CartView:
         if cart_id is None:
@@ -24,16 +32,21 @@ class CartService:
         return sum(line.quantity for line in await self.store.lines(cart_id))
 
     async def add(self, cart_id: str, sku: str, quantity: int) -> CartView:
+        """Add to the cart in one store operation; the store enforces the line limit (99, or the stock) atomically."""
         validate_quantity(quantity)
         variant = await self._variant(sku)
         if variant.stock <= 0:
             raise Conflict("this size and colour is sold out", field="sku")
-        current = {line.sku: line.quantity for line in await self.store.lines(cart_id)}
-        if current.get(sku, 0) + quantity > MAX_QUANTITY:
-            raise Conflict(f"at most {MAX_QUANTITY} of one item per order (you have {current[sku]})", field="quantity")
-        if current.get(sku, 0) + quantity > variant.stock:
+        limit = min(MAX_QUANTITY, variant.stock)
+        if quantity > limit:
             raise Conflict(f"only {variant.stock} left in stock", field="quantity")
-        return await self._priced(await self.store.add(cart_id, sku, quantity))
+        try:
+            lines = await self.store.add(cart_id, sku, quantity, limit)
+        except Conflict as error:
+            if error.field == "quantity" and limit < MAX_QUANTITY:
+                raise Conflict(f"only {variant.stock} left in stock", field="quantity") from None
+            raise
+        return await self._priced(lines)
 
     async def set_quantity(self, cart_id: str, sku: str, quantity: int) -> CartView:
         validate_quantity(quantity, allow_zero=True)
@@ -54,24 +67,42 @@ class CartService:
         changes = await self.store.merge(guest_cart_id, customer_cart_id)
         if not changes:
             return []
-        async with self.database.reader() as uow:
-            found = await uow.catalog.variants([change.sku for change in changes])
+        found = await self._lookup([change.sku for change in changes])
         return describe_merge(changes, {sku: f"{name} ({v.colour}, {v.size})" for sku, (v, name, _) in found.items()})
 
     async def _variant(self, sku: str) -> Variant:
         if not isinstance(sku, str) or not sku or len(sku) > 40:
             raise InvalidInput("unknown SKU", field="sku")
-        async with self.database.reader() as uow:
-            found = await uow.catalog.variants([sku])
+        found = await self._lookup([sku])
         if sku not in found:
             raise InvalidInput(f"unknown SKU {sku!r}", field="sku")
         return found[sku][0]
 
+    async def _lookup(self, skus: list[str]) -> dict[str, tuple[Variant, str, str]]:
+        """Variants with their product name and slug, from a one-second in-process cache, else the database."""
+        now = self.clock()
+        found: dict[str, tuple[Variant, str, str]] = {}
+        missing = []
+        for sku in skus:
+            entry = self._variants.get(sku)
+            if entry is None or entry[0] < now:
+                missing.append(sku)
+            elif entry[1] is not None:
+                found[sku] = entry[1]
+        if missing:
+            async with self.database.reader() as uow:
+                loaded = await uow.catalog.variants(missing)
+            if len(self._variants) > VARIANT_CACHE_MAX:
+                self._variants.clear()
+            for sku in missing:
+                self._variants[sku] = (now + VARIANT_TTL_S, loaded.get(sku))
+            found.update(loaded)
+        return found
+
     async def _priced(self, lines: list[CartLine]) -> CartView:
         if not lines:
             return CartView(items=[])
-        async with self.database.reader() as uow:
-            found = await uow.catalog.variants([line.sku for line in lines])
+        found = await self._lookup([line.sku for line in lines])
         items = []
         for line in lines:
             if line.sku not in found:

@@ -1,0 +1,181 @@
+"""Starts the target under uvicorn (one worker, pinned to one core), drives it with wrk from the other core, and
+reports requests/s, p50, p99 and the ratio to the bare-ASGI baseline measured in the same run."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import httpx
+
+STORES = ("redis", "sql", "cookie", "memory")
+
+
+@dataclass
+class Result:
+    scenario: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+    ratio_to_bare: float | None = None
+
+
+@dataclass
+class Scenario:
+    """One measured hot path: which app to serve, with which settings, and the wrk script that drives it."""
+
+    name: str
+    app: str  # "bare" or "store"
+    env: dict[str, str] = field(default_factory=dict)
+    prepare: Callable[[str], str] | None = None  # base URL -> wrk Lua script
+    path: str = "/"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pin(core: int) -> list[str]:
+    return ["taskset", "-c", str(core)] if shutil.which("taskset") and (os.cpu_count() or 1) > 1 else []
+
+
+@contextmanager
+def serve(scenario: Scenario, workdir: Path) -> Iterator[str]:
+    port = free_port()
+    if scenario.app == "bare":
+        target = ["myclothes.bench.bare:app"]
+    else:
+        target = ["--factory", "myclothes.web.app:create_app"]
+        data_dir = workdir / "data"
+        env = {**os.environ, "MYCLOTHES_DATA_DIR": str(data_dir), **scenario.env}
+        subprocess.run(
+            [sys.executable, "-m", "myclothes.cli", "db", "seed", "--products", "120"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    env = {
+        **os.environ,
+        "MYCLOTHES_DATA_DIR": str(workdir / "data"),
+        "MYCLOTHES_INSTANCE": "bench",
+        "MYCLOTHES_LOGIN_IP_MAX_PER_WINDOW": "1000000",
+        **scenario.env,
+    }
+    log = (workdir / f"{scenario.name.replace(':', '-')}.log").open("wb")
+    process = subprocess.Popen(
+        [
+            *_pin(0),
+            sys.executable,
+            "-m",
+            "uvicorn",
+            *target,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(url + ("/" if scenario.app == "bare" else "/readyz"), timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{scenario.name}: server did not start; see {log.name}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def parse_wrk(output: str) -> tuple[float, float, float, int, int]:
+    """requests/s, p50 ms, p99 ms, requests, errors from ``wrk --latency`` output."""
+
+    def ms(label: str) -> float:
+        match = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+        if not match:
+            return float("nan")
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    errors = 0
+    if match := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
+        errors += int(match.group(1))
+    if match := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output):
+        errors += sum(int(g) for g in match.groups())
+    return rps, ms("50"), ms("99"), requests, errors
+
+
+def drive(url: str, script: str | None, duration: float, connections: int, workdir: Path, name: str) -> Result:
+    if not shutil.which("wrk"):
+        raise RuntimeError("the benchmark needs wrk: apt-get install -y wrk")
+    args = [*_pin(1), "wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency"]
+    if script:
+        path = workdir / f"{name.replace(':', '-')}.lua"
+        path.write_text(script)
+        args += ["-s", str(path)]
+    done = subprocess.run([*args, url], capture_output=True, text=True, check=True)
+    rps, p50, p99, requests, errors = parse_wrk(done.stdout)
+    return Result(name, round(rps, 1), round(p50, 3), round(p99, 3), requests, errors)
+
+
+def run(scenarios: list[Scenario], duration: float, connections: int, warmup: float = 2.0) -> list[Result]:
+    results = []
+    with tempfile.TemporaryDirectory(prefix="myclothes-bench-") as tmp:
+        for scenario in scenarios:
+            workdir = Path(tmp) / scenario.name.replace(":", "-")
+            workdir.mkdir()
+            with serve(scenario, workdir) as url:
+                script = scenario.prepare(url) if scenario.prepare else None
+                target = url + scenario.path
+                drive(target, script, warmup, connections, workdir, scenario.name + "-warmup")
+                results.append(drive(target, script, duration, connections, workdir, scenario.name))
+    bare = next((r.rps for r in results if r.scenario == "bare"), None)
+    for result in results:
+        result.ratio_to_bare = round(result.rps / bare, 3) if bare else None
+    return results
+
+
+def report(results: list[Result], json_path: Path | None, meta: dict[str, object]) -> str:
+    lines = [f"{'scenario':<22} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs bare':>8}"]
+    for r in results:
+        ratio = f"{r.ratio_to_bare:.0%}" if r.ratio_to_bare is not None else "-"
+        lines.append(f"{r.scenario:<22} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>7} {ratio:>8}")
+    if json_path:
+        json_path.write_text(json.dumps({**meta, "results": [asdict(r) for r in results]}, indent=2))
+    return "\n".join(lines)
