@@ -36,5 +36,4 @@ def create_redis(settings: Settings) -> Redis:
         settings.redis_url,
         socket_timeout=SOCKET_TIMEOUT_S,
         socket_connect_timeout=SOCKET_TIMEOUT_S,
-        health_check_interval=30,
     )

@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.support.server import free_port
+from tests.support.server import free_port, stop_process
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 
@@ -75,14 +75,7 @@ backend web
         raise RuntimeError("haproxy did not listen")
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
+        stop_process(self.process)
 
     def __enter__(self) -> HAProxy:
         return self.start()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from tests.support.server import free_port
+from tests.support.server import free_port, stop_process
 
 PG_BIN = Path(os.environ.get("MYCLOTHES_PG_BIN", "/usr/lib/postgresql/15/bin"))
 USER = "postgres"
@@ -94,14 +94,7 @@ class PostgresNode:
 
     def stop(self, fast: bool = True, timeout: float = 20.0) -> None:
         """Stop by PID: SIGINT (fast shutdown) or SIGTERM (smart), SIGKILL after ``timeout``."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGINT if fast else signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout)
+        stop_process(self.process, signal.SIGINT if fast else signal.SIGTERM, timeout)
 
     def reload(self) -> None:
         """Re-read the configuration (SIGHUP to the postmaster's PID)."""

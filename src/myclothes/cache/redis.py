@@ -35,6 +35,7 @@ class RedisCache:
         near_max_s: float = 30.0,
         retry_after_s: float = 1.0,
         channel: str = CHANNEL,
+        max_in_flight: int = 64,
     ) -> None:
         self.client = client
         self.near = MemoryCache(near_entries)
@@ -45,6 +46,8 @@ class RedisCache:
         self._subscribed = False
         self._invalidations = 0  # bumped per invalidation received: a read that raced one is not kept near
         self._listener: asyncio.Task[None] | None = None
+        self._reads: dict[str, asyncio.Future[bytes | None]] = {}
+        self._slots = asyncio.Semaphore(max_in_flight)  # bounds the connections one process opens
 
     async def get(self, key: str) -> bytes | None:
         self._ensure_listener()
@@ -52,9 +55,18 @@ class RedisCache:
             return value
         if self._is_down():
             return None
+        # Concurrent reads of one key share one round trip (a hot key that just expired costs one GET).
+        task = self._reads.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._fetch(key))
+            self._reads[key] = task
+            task.add_done_callback(lambda done: self._reads.pop(key, None) if self._reads.get(key) is done else None)
+        return await asyncio.shield(task)
+
+    async def _fetch(self, key: str) -> bytes | None:
         seen = self._invalidations
         try:
-            async with self.client.pipeline(transaction=False) as pipe:
+            async with self._slots, self.client.pipeline(transaction=False) as pipe:
                 pipe.get(key)
                 pipe.pttl(key)
                 value, ttl_ms = await pipe.execute()
@@ -70,7 +82,7 @@ class RedisCache:
         if self._is_down():
             return
         try:
-            async with self.client.pipeline(transaction=False) as pipe:
+            async with self._slots, self.client.pipeline(transaction=False) as pipe:
                 pipe.set(key, value, px=max(1, int(ttl_s * 1000)))
                 pipe.publish(self.channel, key)
                 await pipe.execute()
@@ -82,7 +94,8 @@ class RedisCache:
             return
         seen = self._invalidations
         try:
-            added = await self.client.set(key, value, px=max(1, int(ttl_s * 1000)), nx=True)
+            async with self._slots:
+                added = await self.client.set(key, value, px=max(1, int(ttl_s * 1000)), nx=True)
         except (RedisError, OSError) as error:
             self._failed("add", error)
             return
@@ -94,7 +107,7 @@ class RedisCache:
         if not keys or self._is_down():
             return
         try:
-            async with self.client.pipeline(transaction=False) as pipe:
+            async with self._slots, self.client.pipeline(transaction=False) as pipe:
                 pipe.delete(*keys)
                 pipe.publish(self.channel, "\n".join(keys))
                 await pipe.execute()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Callable
 
@@ -10,6 +12,7 @@ from myclothes.domain.catalog import Variant
 from myclothes.domain.errors import Conflict, InvalidInput
 from myclothes.ports import CartStore, Database
 
+log = logging.getLogger("myclothes.services.cart")
 VARIANT_TTL_S = 1.0  # cart pages may show a price or stock level up to this old; checkout always reads the database
 VARIANT_CACHE_MAX = 50_000
 
@@ -20,6 +23,8 @@ class CartService:
         self.database = database
         self.clock = clock
         self._variants: dict[str, tuple[float, tuple[Variant, str, str] | None]] = {}
+        self._stale: set[str] = set()
+        self._refresh: asyncio.Task[None] | None = None
 
     async def view(self, cart_id: str | None) -> CartView:
         if cart_id is None:
@@ -79,25 +84,50 @@ class CartService:
         return found[sku][0]
 
     async def _lookup(self, skus: list[str]) -> dict[str, tuple[Variant, str, str]]:
-        """Variants with their product name and slug, from a one-second in-process cache, else the database."""
+        """Variants with their product name and slug, from an in-process cache.
+
+        Unknown SKUs are loaded at once. Entries older than a second are still served while one background task
+        reloads them (stale-while-revalidate), so a busy cart page never waits on the database for prices.
+        """
         now = self.clock()
         found: dict[str, tuple[Variant, str, str]] = {}
-        missing = []
+        missing, stale = [], []
         for sku in skus:
             entry = self._variants.get(sku)
-            if entry is None or entry[0] < now:
+            if entry is None:
                 missing.append(sku)
-            elif entry[1] is not None:
+                continue
+            if entry[0] < now:
+                stale.append(sku)
+            if entry[1] is not None:
                 found[sku] = entry[1]
         if missing:
-            async with self.database.reader() as uow:
-                loaded = await uow.catalog.variants(missing)
-            if len(self._variants) > VARIANT_CACHE_MAX:
-                self._variants.clear()
-            for sku in missing:
-                self._variants[sku] = (now + VARIANT_TTL_S, loaded.get(sku))
-            found.update(loaded)
+            found.update(await self._load(missing))
+        if stale:
+            self._stale.update(stale)
+            if self._refresh is None or self._refresh.done():
+                self._refresh = asyncio.create_task(self._reload_stale())
         return found
+
+    async def _load(self, skus: list[str]) -> dict[str, tuple[Variant, str, str]]:
+        async with self.database.reader() as uow:
+            loaded = await uow.catalog.variants(skus)
+        if len(self._variants) > VARIANT_CACHE_MAX:
+            self._variants.clear()
+        expires = self.clock() + VARIANT_TTL_S
+        for sku in skus:
+            self._variants[sku] = (expires, loaded.get(sku))
+        return loaded
+
+    async def _reload_stale(self) -> None:
+        while self._stale:
+            batch = list(self._stale)[:500]
+            self._stale.difference_update(batch)
+            try:
+                await self._load(batch)
+            except Exception:  # a failed refresh leaves the old entries; the next request retries
+                log.warning("variant refresh failed", exc_info=True)
+                return
 
     async def _priced(self, lines: list[CartLine]) -> CartView:
         if not lines:

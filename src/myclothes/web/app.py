@@ -55,7 +55,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[PAGES / "static"], include_in_schema=False),
         ],
         lifespan=[lifespan],
-        middleware=[LatencyMiddleware(), SessionMiddleware(shop.session_store, settings, shop.client_state)],
+        middleware=[
+            LatencyMiddleware(),
+            SessionMiddleware(shop.session_store, settings, shop.client_state, shop.database.track_session_lsn),
+        ],
         before_send=[served_by(settings.instance)],
         csrf_config=CSRFConfig(
             secret=settings.secret_keys[0],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 from litestar.datastructures import Cookie, MutableScopeHeaders
@@ -21,6 +22,7 @@ from myclothes.settings import Settings
 
 log = logging.getLogger("myclothes.web.session")
 SESSION_COOKIE = "myclothes_session"
+POSITION_KEY = "db_lsn"  # the session's newest database commit (read-your-writes)
 BROWSER_CART = "browser"  # with the cookie store the cart is the browser's, whoever is logged in
 LATE_MERGE_S = 30
 REFRESH_AFTER_S = 3600  # slide the idle expiry at most once an hour per session
@@ -133,10 +135,18 @@ class SessionMiddleware(ASGIMiddleware):
     If the session store is down the shopper is served as a guest (the catalog keeps working).
     """
 
-    def __init__(self, store: SessionStore, settings: Settings, client_state: ClientStateCarrier | None) -> None:
+    def __init__(
+        self,
+        store: SessionStore,
+        settings: Settings,
+        client_state: ClientStateCarrier | None,
+        track_position: Callable[[str | None], Any] | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
         self.client_state = client_state
+        # Read-your-writes: the database hands back the position of this session's newest commit.
+        self.track_position = track_position
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         now = time.time()
@@ -155,9 +165,12 @@ class SessionMiddleware(ASGIMiddleware):
         scope["state"]["shopper"] = session
         stale_cookie = session_id is not None and record is None
         token = self.client_state.begin(cookies) if self.client_state else None
+        position = self.track_position(session.data.get(POSITION_KEY)) if self.track_position else None
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
+                if position is not None and position.lsn and position.lsn != session.data.get(POSITION_KEY):
+                    session.set(POSITION_KEY, position.lsn)
                 headers = MutableScopeHeaders.from_message(message)
                 for cookie in await self._persist(session, stale_cookie):
                     headers.add("set-cookie", cookie.to_header(header=""))
