@@ -169,7 +169,12 @@ class SessionMiddleware(ASGIMiddleware):
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                if position is not None and position.lsn and position.lsn != session.data.get(POSITION_KEY):
+                if (
+                    position is not None
+                    and position.lsn
+                    and session.record is not None  # never revive a session that logout just destroyed
+                    and position.lsn != session.data.get(POSITION_KEY)
+                ):
                     session.set(POSITION_KEY, position.lsn)
                 headers = MutableScopeHeaders.from_message(message)
                 for cookie in await self._persist(session, stale_cookie):
