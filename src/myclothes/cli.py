@@ -116,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     from myclothes.bench.command import add_parser as add_bench
 
     add_bench(commands)
+    __import__("myclothes.cluster.command").cluster.command.add_parser(commands)
     return parser
 
 

@@ -34,7 +34,9 @@ class SqlCartStore:
         self._insert = _upsert(database)
 
     async def lines(self, cart_id: str) -> list[CartLine]:
-        async with self.database.writer_engine.connect() as connection:
+        # The primary's read pool: never a replica (a cart must show its own last write), never the single
+        # SQLite writer connection (reads would queue behind writes).
+        async with self.database.reader_engine.connect() as connection:
             return await self._lines(connection, cart_id)
 
     async def add(self, cart_id: str, sku: str, quantity: int, limit: int = MAX_QUANTITY) -> list[CartLine]:
@@ -111,7 +113,7 @@ class SqlCartStore:
             return changes
 
     async def ping(self) -> None:
-        async with self.database.writer_engine.connect() as connection:
+        async with self.database.reader_engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
     @staticmethod
@@ -132,7 +134,7 @@ class SqlSessionStore:
         self._insert = _upsert(database)
 
     async def load(self, session_id: str, now: float) -> SessionRecord | None:
-        async with self.database.writer_engine.connect() as connection:
+        async with self.database.reader_engine.connect() as connection:  # the primary, as for carts
             row = (
                 await connection.execute(
                     select(sessions.c.data, sessions.c.created_at, sessions.c.expires_at).where(
