@@ -32,6 +32,7 @@ class Result:
     requests: int
     errors: int
     ratio_to_bare: float | None = None
+    db_queries_per_request: float | None = None
 
 
 @dataclass
@@ -164,18 +165,31 @@ def run(scenarios: list[Scenario], duration: float, connections: int, warmup: fl
                 script = scenario.prepare(url) if scenario.prepare else None
                 target = url + scenario.path
                 drive(target, script, warmup, connections, workdir, scenario.name + "-warmup")
-                results.append(drive(target, script, duration, connections, workdir, scenario.name))
+                before = _db_queries(url) if scenario.app == "store" else None
+                result = drive(target, script, duration, connections, workdir, scenario.name)
+                if before is not None and result.requests:
+                    result.db_queries_per_request = round((_db_queries(url) - before) / result.requests, 4)
+                results.append(result)
     bare = next((r.rps for r in results if r.scenario == "bare"), None)
     for result in results:
         result.ratio_to_bare = round(result.rps / bare, 3) if bare else None
     return results
 
 
+def _db_queries(url: str) -> float:
+    """All SQL statements the store has sent so far (``myclothes_db_queries_total``, every role)."""
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith("myclothes_db_queries_total{"))
+
+
 def report(results: list[Result], json_path: Path | None, meta: dict[str, object]) -> str:
-    lines = [f"{'scenario':<22} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs bare':>8}"]
+    lines = [f"{'scenario':<26} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs bare':>8} {'db q/req':>9}"]
     for r in results:
         ratio = f"{r.ratio_to_bare:.0%}" if r.ratio_to_bare is not None else "-"
-        lines.append(f"{r.scenario:<22} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>7} {ratio:>8}")
+        queries = f"{r.db_queries_per_request:.3f}" if r.db_queries_per_request is not None else "-"
+        lines.append(
+            f"{r.scenario:<26} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>7} {ratio:>8} {queries:>9}"
+        )
     if json_path:
         json_path.write_text(json.dumps({**meta, "results": [asdict(r) for r in results]}, indent=2))
     return "\n".join(lines)

@@ -70,8 +70,16 @@ end
 """
 
 
+PRODUCT_PATH = "/api/products/midnight-jersey-t-shirt-1"
+LIST_PATH = "/api/products?category=hoodies&size=M&sort=price_asc&per_page=20"
+
+
 def all_scenarios(redis_url: str) -> dict[str, Scenario]:
     scenarios = {"bare": Scenario("bare", "bare")}
+    for cache in ("redis", "memory", "none"):
+        env = {"MYCLOTHES_CACHE": cache, "MYCLOTHES_REDIS_URL": redis_url, "MYCLOTHES_CART_STORE": "sql"}
+        scenarios[f"catalog-product:{cache}"] = Scenario(f"catalog-product:{cache}", "store", env, path=PRODUCT_PATH)
+        scenarios[f"catalog-list:{cache}"] = Scenario(f"catalog-list:{cache}", "store", env, path=LIST_PATH)
     for store in STORES:
         env = {"MYCLOTHES_CART_STORE": store, "MYCLOTHES_REDIS_URL": redis_url}
         scenarios[f"cart-add:{store}"] = Scenario(f"cart-add:{store}", "store", env, cart_add_script)
