@@ -114,9 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--password", help="default: prompt (or one line on standard input)")
     create.set_defaults(func=cmd_admin_create_user)
     from myclothes.bench.command import add_parser as add_bench
+    from myclothes.cluster.command import add_parser as add_cluster
 
     add_bench(commands)
-    __import__("myclothes.cluster.command").cluster.command.add_parser(commands)
+    add_cluster(commands)
     return parser
 
 

@@ -1,0 +1,101 @@
+"""The `myclothes cluster ...` and `myclothes drill ...` commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from myclothes.cluster.manager import Cluster
+
+DEFAULT_DIR = "var/cluster"
+
+
+def _table(status: dict[str, Any]) -> str:
+    rows = [("NODE", "KIND", "ZONE", "ROLE", "PID", "PORT", "HEALTHY", "LAG")]
+    for n in status["nodes"]:
+        lag = "" if n["lag"] is None else str(n["lag"])
+        rows.append((n["name"], n["kind"], n["zone"], n["role"], str(n["pid"]), str(n["port"]), str(n["healthy"]), lag))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    return f"load balancer: {status['lb_url']}\n" + "\n".join(lines)
+
+
+def cmd_cluster(args: argparse.Namespace) -> int:
+    """Dispatch one `cluster` action."""
+    directory = Path(args.dir)
+    action = args.cluster_command
+    if action == "up":
+        cluster = Cluster.up(directory, args.zones, args.web_per_zone, args.cart_store)
+        print(_table(cluster.status()))
+        return 0
+    cluster = Cluster.open(directory)
+    if action == "status":
+        status = cluster.status()
+        print(json.dumps(status, indent=2) if args.json else _table(status))
+    elif action == "down":
+        cluster.down()
+        print("cluster stopped: no process, no listening port left")
+    elif action == "kill":
+        print(f"killed {args.node}: pids {cluster.kill(args.node)}")
+    elif action == "start":
+        cluster.start(args.node)
+        print(f"{args.node} is ready")
+    elif action == "fail-zone":
+        print(f"zone {args.zone} is down: {', '.join(cluster.fail_zone(args.zone))}")
+    elif action == "heal":
+        print(f"started: {', '.join(cluster.heal()) or 'nothing (all running)'}")
+    elif action == "scale":
+        kind, _, count = args.spec.partition("=")
+        if kind != "web" or not count.isdigit():
+            print("usage: cluster scale web=N")
+            return 2
+        cluster.scale(int(count))
+        print(f"web tier at {count} processes")
+    return 0
+
+
+def cmd_drill(args: argparse.Namespace) -> int:
+    """Run one failure drill against the cluster; exit 0 only if its criteria hold."""
+    from myclothes.cluster.drills import run_drill
+
+    report = run_drill(
+        Cluster.open(Path(args.dir)),
+        args.drill,
+        zone=args.zone,
+        duration=args.duration,
+        rate=args.rate,
+        report_dir=Path(args.report) if args.report else Path(args.dir) / "reports" / args.drill,
+    )
+    return 0 if report["passed"] else 1
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the `cluster` and `drill` subcommands."""
+    cluster = commands.add_parser("cluster", help="a local multi-zone cluster (HAProxy, Patroni, Redis Sentinel)")
+    actions = cluster.add_subparsers(dest="cluster_command", required=True)
+    up = actions.add_parser("up", help="start the cluster")
+    up.add_argument("--zones", type=int, default=3, choices=[3, 4, 5])
+    up.add_argument("--web-per-zone", type=int, default=1)
+    up.add_argument("--cart-store", default="redis", choices=["memory", "cookie", "redis", "sql"])
+    status = actions.add_parser("status", help="nodes, roles, health, replication lag")
+    status.add_argument("--json", action="store_true")
+    actions.add_parser("down", help="stop everything")
+    actions.add_parser("kill", help="SIGKILL one node").add_argument("node")
+    actions.add_parser("start", help="start one node again").add_argument("node")
+    actions.add_parser("fail-zone", help="take a whole zone down").add_argument("zone")
+    actions.add_parser("heal", help="start every stopped node")
+    actions.add_parser("scale", help="scale the web tier: web=N").add_argument("spec")
+    for action in actions.choices.values():
+        action.add_argument("--dir", default=DEFAULT_DIR, help=f"cluster directory (default {DEFAULT_DIR})")
+    cluster.set_defaults(func=cmd_cluster)
+
+    drill = commands.add_parser("drill", help="break the cluster under shopper load and verify nothing was lost")
+    drill.add_argument("drill", choices=["web-kill", "redis-failover", "pg-failover", "zone-outage"])
+    drill.add_argument("--zone", help="zone-outage: the zone to fail (default: the PostgreSQL leader's)")
+    drill.add_argument("--duration", type=float, default=30.0, help="seconds of load (default 30)")
+    drill.add_argument("--rate", type=float, default=20.0, help="shopper actions per second (default 20)")
+    drill.add_argument("--report", help="report directory (default DIR/reports/DRILL)")
+    drill.add_argument("--dir", default=DEFAULT_DIR, help=f"cluster directory (default {DEFAULT_DIR})")
+    drill.set_defaults(func=cmd_drill)

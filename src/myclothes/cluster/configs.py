@@ -1,0 +1,259 @@
+"""Configuration files for every process of the cluster, generated fresh from the topology."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import yaml
+
+from myclothes.cluster.topology import Node, Topology
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+REDIS_SERVICE = "myclothes"
+DATABASE = "myclothes"
+
+
+def web_environment(topology: Topology, node: Node) -> dict[str, str]:
+    """The ``MYCLOTHES_*`` settings of one web process: writer and reader through HAProxy, Redis through Sentinel."""
+    pw = topology.secrets
+    sentinels = ",".join(f"127.0.0.1:{s.port}" for s in topology.of_kind("sentinel"))
+    return {
+        "MYCLOTHES_DATA_DIR": str(topology.directory / node.name),
+        "MYCLOTHES_DATABASE_URL": f"postgresql+asyncpg://app:{pw['app']}@127.0.0.1:{topology.pg_primary_port}/{DATABASE}",
+        "MYCLOTHES_DATABASE_REPLICA_URLS": (
+            f"postgresql+asyncpg://app:{pw['app']}@127.0.0.1:{topology.pg_replica_port}/{DATABASE}"
+        ),
+        "MYCLOTHES_REDIS_SENTINELS": sentinels,
+        "MYCLOTHES_REDIS_SERVICE": REDIS_SERVICE,
+        "MYCLOTHES_REDIS_URL": f"redis://:{pw['redis']}@127.0.0.1/0",
+        "MYCLOTHES_CART_STORE": topology.cart_store,
+        "MYCLOTHES_CACHE": "memory",
+        "MYCLOTHES_INSTANCE": node.name,
+        "MYCLOTHES_ZONE": node.zone,
+        "MYCLOTHES_SECRET_KEYS": pw["secret_key"],
+        "MYCLOTHES_LOGIN_IP_MAX_PER_WINDOW": "1000000",
+        "MYCLOTHES_LOGIN_ACCOUNT_MAX_PER_HOUR": "1000000",
+    }
+
+
+def etcd_command(topology: Topology, node: Node) -> str:
+    """The etcd member of one zone; peers and clients on loopback."""
+    initial = ",".join(f"{n.name}=http://127.0.0.1:{n.extra_port}" for n in topology.of_kind("etcd"))
+    return (
+        f"etcd --name {node.name} --data-dir {topology.directory / node.name}"
+        f" --listen-client-urls http://127.0.0.1:{node.port} --advertise-client-urls http://127.0.0.1:{node.port}"
+        f" --listen-peer-urls http://127.0.0.1:{node.extra_port}"
+        f" --initial-advertise-peer-urls http://127.0.0.1:{node.extra_port}"
+        f" --initial-cluster {initial} --initial-cluster-token myclothes --initial-cluster-state new"
+    )
+
+
+def patroni_config(topology: Topology, node: Node) -> str:
+    """Patroni for one PostgreSQL member: synchronous_mode, scram, separate admin and replication roles."""
+    pw = topology.secrets
+    home = topology.directory / node.name
+    config = {
+        "scope": "myclothes",
+        "name": node.name,
+        "restapi": {"listen": f"127.0.0.1:{node.extra_port}", "connect_address": f"127.0.0.1:{node.extra_port}"},
+        "etcd3": {"hosts": [f"127.0.0.1:{n.port}" for n in topology.of_kind("etcd")]},
+        "bootstrap": {
+            "dcs": {
+                "ttl": 10,
+                "loop_wait": 1,
+                "retry_timeout": 4,
+                "maximum_lag_on_failover": 1048576,
+                "synchronous_mode": True,
+                "postgresql": {
+                    "use_pg_rewind": True,
+                    "parameters": {
+                        "wal_level": "replica",
+                        "hot_standby": "on",
+                        "wal_log_hints": "on",
+                        "max_wal_senders": 10,
+                        "max_replication_slots": 10,
+                        "password_encryption": "scram-sha-256",
+                    },
+                },
+            },
+            "initdb": [{"encoding": "UTF8"}, "no-sync", {"auth": "scram-sha-256"}],
+            "pg_hba": [
+                "local all all trust",
+                "host replication replicator 127.0.0.1/32 scram-sha-256",
+                "host all all 127.0.0.1/32 scram-sha-256",
+            ],
+        },
+        "postgresql": {
+            "listen": f"127.0.0.1:{node.port}",
+            "connect_address": f"127.0.0.1:{node.port}",
+            "data_dir": str(home / "data"),
+            "bin_dir": PG_BIN,
+            "pgpass": str(home / "pgpass"),
+            "authentication": {
+                "superuser": {"username": "admin", "password": pw["admin"]},
+                "replication": {"username": "replicator", "password": pw["replicator"]},
+                "rewind": {"username": "admin", "password": pw["admin"]},
+            },
+            "parameters": {"unix_socket_directories": str(home)},
+        },
+        "tags": {"nofailover": False, "noloadbalance": False, "clonefrom": False, "nosync": False},
+    }
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def redis_config(topology: Topology, node: Node, replica_of: int | None) -> str:
+    """A password-protected Redis that refuses writes without one replica attached."""
+    pw = topology.secrets["redis"]
+    lines = [
+        f"port {node.port}",
+        "bind 127.0.0.1",
+        f"dir {topology.directory / node.name}",
+        'save ""',
+        "appendonly no",
+        "daemonize no",
+        f"requirepass {pw}",
+        f"masterauth {pw}",
+        "min-replicas-to-write 1",
+        "min-replicas-max-lag 10",
+        "repl-diskless-sync-delay 0",
+    ]
+    if replica_of:
+        lines.append(f"replicaof 127.0.0.1 {replica_of}")
+    return "\n".join(lines) + "\n"
+
+
+def sentinel_config(topology: Topology, node: Node, primary_port: int) -> str:
+    """One Sentinel (quorum 2 of 3, down after 2 s), generated fresh per cluster since Sentinel rewrites it.
+
+    At 1 s, a Sentinel that had just learnt of the new primary sometimes voted it down again (a second failover).
+    """
+    return (
+        f"port {node.port}\nbind 127.0.0.1\ndir {topology.directory / node.name}\n"
+        f"sentinel monitor {REDIS_SERVICE} 127.0.0.1 {primary_port} 2\n"
+        f"sentinel auth-pass {REDIS_SERVICE} {topology.secrets['redis']}\n"
+        f"sentinel down-after-milliseconds {REDIS_SERVICE} 2000\n"
+        f"sentinel failover-timeout {REDIS_SERVICE} 5000\n"
+        f"sentinel parallel-syncs {REDIS_SERVICE} 1\n"
+    )
+
+
+def haproxy_config(topology: Topology) -> str:
+    """The only public port (web), plus the database writer and reader ports chosen by Patroni's health checks."""
+    sticky = topology.cart_store == "memory"
+    web = []
+    for node in topology.of_kind("web"):
+        line = f"  server {node.name} 127.0.0.1:{node.port} check"
+        if sticky:
+            line += f" cookie {node.name}"
+        if not node.enabled:
+            line += " disabled"
+        web.append(line)
+    # The same processes again as unchecked backups: used only while no process passes /readyz (e.g. no
+    # PostgreSQL primary during a failover), so whatever still works (catalog from replicas, Redis carts) is served.
+    for node in topology.of_kind("web"):
+        web.append(f"  server {node.name}-backup 127.0.0.1:{node.port} backup" + ("" if node.enabled else " disabled"))
+    postgres = topology.of_kind("postgres")
+    pg_servers = "\n".join(f"  server {n.name} 127.0.0.1:{n.port} check port {n.extra_port}" for n in postgres)
+    stickiness = "  cookie SERVERID insert indirect nocache httponly\n" if sticky else ""
+    return f"""global
+  maxconn 4096
+  stats socket {topology.directory / "haproxy.sock"} level admin
+
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 30s
+  timeout server 30s
+  retries 2
+  option redispatch
+
+frontend shop
+  bind 127.0.0.1:{topology.lb_port}
+  default_backend web
+
+backend web
+  balance roundrobin
+  option httpchk GET /readyz
+  default-server inter 500ms fall 2 rise 2
+{stickiness}{chr(10).join(web)}
+
+listen pg_primary
+  bind 127.0.0.1:{topology.pg_primary_port}
+  mode tcp
+  timeout client 30m
+  timeout server 30m
+  option httpchk GET /primary
+  http-check expect status 200
+  default-server inter 500ms fall 2 rise 1 on-marked-down shutdown-sessions
+{pg_servers}
+
+listen pg_replica
+  bind 127.0.0.1:{topology.pg_replica_port}
+  mode tcp
+  timeout client 30m
+  timeout server 30m
+  balance roundrobin
+  option httpchk GET /replica
+  http-check expect status 200
+  default-server inter 500ms fall 2 rise 1 on-marked-down shutdown-sessions
+{pg_servers}
+"""
+
+
+def _program(name: str, command: str, logs: Path, **options: str) -> str:
+    settings = {
+        "command": command,
+        "autostart": "false",
+        "autorestart": "false",
+        "startsecs": "0",
+        "stopasgroup": "true",
+        "killasgroup": "true",
+        "stopwaitsecs": "15",
+        "redirect_stderr": "true",
+        "stdout_logfile": str(logs / f"{name}.log"),
+        "stdout_logfile_maxbytes": "20MB",
+        **options,
+    }
+    return f"[program:{name}]\n" + "\n".join(f"{k}={v}" for k, v in settings.items()) + "\n"
+
+
+def supervisord_config(topology: Topology) -> str:
+    """supervisord runs every process; only web processes restart by themselves (the Auto Scaling Group's job)."""
+    d = topology.directory
+    logs = d / "logs"
+    parts = [
+        f"[unix_http_server]\nfile={d / 'supervisor.sock'}\nchmod=0700\n",
+        f"[supervisord]\nlogfile={logs / 'supervisord.log'}\npidfile={d / 'supervisord.pid'}\n"
+        f"childlogdir={logs}\nnodaemon=true\n",
+        "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n",
+        f"[supervisorctl]\nserverurl=unix://{d / 'supervisor.sock'}\n",
+    ]
+    for node in topology.nodes:
+        home = d / node.name
+        if node.kind == "etcd":
+            parts.append(_program(node.name, etcd_command(topology, node), logs))
+        elif node.kind == "postgres":
+            parts.append(_program(node.name, f"patroni {home / 'patroni.yml'}", logs, user="postgres"))
+        elif node.kind == "redis":
+            parts.append(_program(node.name, f"redis-server {home / 'redis.conf'}", logs))
+        elif node.kind == "sentinel":
+            parts.append(_program(node.name, f"redis-sentinel {home / 'sentinel.conf'}", logs))
+        elif node.kind == "haproxy":
+            parts.append(_program(node.name, f"haproxy -db -f {d / 'haproxy.cfg'}", logs))
+        else:
+            env = ",".join(f'{k}="{v}"' for k, v in web_environment(topology, node).items())
+            command = f"{sys.executable} -m myclothes.cli serve --host 127.0.0.1 --port {node.port}"
+            parts.append(
+                _program(
+                    node.name,
+                    command,
+                    logs,
+                    environment=env,
+                    autorestart="true",
+                    startsecs="1",
+                    startretries="100",
+                    stopwaitsecs="5",
+                )
+            )
+    return "\n".join(parts)

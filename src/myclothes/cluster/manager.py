@@ -1,0 +1,411 @@
+"""The local multi-zone cluster: bring it up, inspect it, break it, heal it, scale it, tear it down."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from myclothes.cluster import configs
+from myclothes.cluster.report import SYSTEM_PYTHON
+from myclothes.cluster.supervisor import Supervisor, pid_alive, wait_gone
+from myclothes.cluster.topology import Node, Topology
+
+BINARIES = {
+    "etcd": "etcd-server",
+    "etcdctl": "etcd-client",
+    "patroni": "patroni",
+    "redis-server": "redis-server",
+    "redis-sentinel": "redis-sentinel",
+    "haproxy": "haproxy",
+    "supervisord": "supervisor",
+}
+START_ORDER = ("etcd", "postgres", "redis", "sentinel", "haproxy", "web")
+
+
+def ensure_binaries() -> None:
+    """Install missing Debian packages when root; otherwise say exactly what to install."""
+    missing = sorted({pkg for binary, pkg in BINARIES.items() if not shutil.which(binary)})
+    if not Path(configs.PG_BIN, "postgres").exists():
+        missing.append("postgresql-15")
+    if subprocess.run([SYSTEM_PYTHON, "-c", "import matplotlib"], capture_output=True).returncode != 0:
+        missing.append("python3-matplotlib")  # the drill plots are drawn by the system Python
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        raise RuntimeError(f"missing packages; run: apt-get install -y {' '.join(missing)}")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-q"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-q", *missing], check=True, env=env)
+
+
+def wait_until(check: Any, timeout: float, what: str, interval: float = 0.1) -> None:
+    """Poll ``check()`` until it is true; RuntimeError naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception:
+            pass
+        time.sleep(interval)
+    raise RuntimeError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def http_ok(url: str, timeout: float = 0.5) -> bool:
+    """True if GET ``url`` answers 200."""
+    try:
+        return httpx.get(url, timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def listening(port: int) -> bool:
+    """True if something accepts TCP connections on 127.0.0.1:``port``."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.3).close()
+        return True
+    except OSError:
+        return False
+
+
+class Cluster:
+    """Operations on one cluster directory."""
+
+    def __init__(self, topology: Topology) -> None:
+        self.topology = topology
+        self.supervisor = Supervisor(topology.directory)
+
+    @classmethod
+    def open(cls, directory: Path) -> Cluster:
+        """The cluster previously started in ``directory``."""
+        return cls(Topology.load(directory))
+
+    # ----- bring up / tear down -------------------------------------------------------------------------------
+    @classmethod
+    def up(cls, directory: Path, zones: int = 3, web_per_zone: int = 1, cart_store: str = "redis") -> Cluster:
+        """Start etcd, Patroni, Redis + Sentinel, HAProxy and the web tier, each step checked before the next."""
+        ensure_binaries()
+        directory = directory.resolve()
+        if (directory / "state.json").exists():
+            existing = cls.open(directory)
+            if pid_alive(existing.supervisor.supervisord_pid()):
+                raise RuntimeError(f"a cluster is already running in {directory}; `cluster down` first")
+            shutil.rmtree(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        directory.chmod(0o755)  # the postgres user must reach its data directories
+        for parent in directory.parents:
+            if not parent.stat().st_mode & 0o001:
+                raise RuntimeError(f"{parent} is not reachable by the postgres user: chmod o+x it or use another --dir")
+        topology = Topology.plan(directory, zones, web_per_zone, cart_store)
+        (directory / "logs").mkdir(exist_ok=True)
+        cluster = cls(topology)
+        cluster._write_configs()
+        topology.save()
+        cluster.supervisor.launch()
+        try:
+            cluster._start_data_tier()
+            cluster._start_processes(topology.of_kind("haproxy"))
+            cluster._prepare_database()
+            cluster._start_processes([n for n in topology.of_kind("web") if n.enabled])
+        except BaseException:
+            cluster.down()
+            raise
+        return cluster
+
+    def _write_configs(self) -> None:
+        t = self.topology
+        redis_nodes = t.of_kind("redis")
+        primary = redis_nodes[0].port
+        for node in t.nodes:
+            home = t.directory / node.name
+            home.mkdir(exist_ok=True)
+            if node.kind == "postgres":
+                (home / "patroni.yml").write_text(configs.patroni_config(t, node))
+                (home / "patroni.yml").chmod(0o600)
+                home.chmod(0o700)
+                shutil.chown(home, "postgres", "postgres")
+                shutil.chown(home / "patroni.yml", "postgres", "postgres")
+            elif node.kind == "redis":
+                replica_of = None if node.port == primary else primary
+                (home / "redis.conf").write_text(configs.redis_config(t, node, replica_of))
+            elif node.kind == "sentinel":
+                (home / "sentinel.conf").write_text(configs.sentinel_config(t, node, primary))
+        (t.directory / "haproxy.cfg").write_text(configs.haproxy_config(t))
+        (t.directory / "supervisord.conf").write_text(configs.supervisord_config(t))
+
+    def _start_data_tier(self) -> None:
+        t = self.topology
+        self._start_processes(t.of_kind("etcd"))
+        postgres = t.of_kind("postgres")
+        self._start_processes(postgres[:1])
+        wait_until(lambda: self.pg_leader() is not None, 60, "the first PostgreSQL leader")
+        self._start_processes(postgres[1:])
+        self._start_processes(t.of_kind("redis"))
+        self._start_processes(t.of_kind("sentinel"))
+
+    def _start_processes(self, nodes: list[Node], timeout: float = 90.0) -> None:
+        """Start nodes (together) and wait until each is ready."""
+        if not nodes:
+            return
+        for node in nodes:
+            if node.kind == "postgres":
+                self._wait_postmaster_gone(node)
+            if node.kind == "redis":
+                self._point_redis_at_primary(node)
+        self.supervisor.start(*(n.name for n in nodes))
+        for node in nodes:
+            try:
+                wait_until(lambda n=node: self.ready(n), timeout, f"{node.name} to be ready")
+            except RuntimeError as error:
+                log = self.topology.directory / "logs" / f"{node.name}.log"
+                tail = log.read_text(errors="replace").splitlines()[-5:] if log.exists() else []
+                raise RuntimeError("\n".join([str(error), f"last lines of {log}:", *tail])) from None
+
+    def _prepare_database(self) -> None:
+        """Create the app role and database (as admin), then migrate and seed once through the writer port."""
+        t = self.topology
+        leader = self.pg_leader()
+        assert leader is not None
+        env = {**os.environ, "PGPASSWORD": t.secrets["admin"]}
+        psql = [
+            f"{configs.PG_BIN}/psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(leader.port),
+            "-U",
+            "admin",
+            "-v",
+            "ON_ERROR_STOP=1",
+        ]
+        sql = f"CREATE ROLE app LOGIN PASSWORD '{t.secrets['app']}';"
+        subprocess.run([*psql, "-d", "postgres", "-c", sql], env=env, check=True, capture_output=True)
+        subprocess.run(
+            [*psql, "-d", "postgres", "-c", f"CREATE DATABASE {configs.DATABASE} OWNER app;"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        web = t.of_kind("web")[0]
+        web_env = {**os.environ, **configs.web_environment(t, web)}
+        for command in (["db", "upgrade"], ["db", "seed", "--products", "60"]):
+            subprocess.run(
+                [sys.executable, "-m", "myclothes.cli", *command], env=web_env, check=True, capture_output=True
+            )
+
+    def down(self) -> None:
+        """Stop every process of the cluster and wait until none is left and no port listens."""
+        self.supervisor.shutdown()
+        for node in self.topology.of_kind("postgres"):
+            pid = self._postmaster_pid(node)
+            if pid and pid_alive(pid):
+                os.kill(pid, signal.SIGTERM)
+                if not wait_gone(pid, 15):
+                    os.kill(pid, signal.SIGKILL)
+                    wait_gone(pid, 5)
+        ports = [self.topology.lb_port, self.topology.pg_primary_port, self.topology.pg_replica_port]
+        ports += [n.port for n in self.topology.nodes]
+        wait_until(lambda: not any(listening(p) for p in ports), 15, "every port to close")
+
+    # ----- inspection ----------------------------------------------------------------------------------------
+    def ready(self, node: Node) -> bool:
+        """Is this node doing its job (not merely alive)?"""
+        if node.kind == "etcd":
+            return http_ok(f"http://127.0.0.1:{node.port}/health")
+        if node.kind == "postgres":
+            return http_ok(f"http://127.0.0.1:{node.extra_port}/health")
+        if node.kind in ("redis", "sentinel"):
+            return self._redis(node).ping() is True
+        if node.kind == "haproxy":
+            return listening(node.port)
+        return http_ok(f"http://127.0.0.1:{node.port}/readyz")
+
+    def _redis(self, node: Node) -> redis.Redis:
+        password = self.topology.secrets["redis"] if node.kind == "redis" else None
+        return redis.Redis(
+            host="127.0.0.1", port=node.port, password=password, socket_timeout=0.5, retry=Retry(NoBackoff(), 0)
+        )
+
+    def redis_primary_port(self) -> int | None:
+        """The Redis primary according to the first Sentinel that answers."""
+        for sentinel in self.topology.of_kind("sentinel"):
+            try:
+                _host, port = self._redis(sentinel).execute_command(
+                    "SENTINEL", "get-master-addr-by-name", configs.REDIS_SERVICE
+                )
+                return int(port)
+            except (redis.RedisError, TypeError, ValueError):
+                continue
+        return None
+
+    def pg_members(self) -> dict[str, dict[str, Any]]:
+        """Patroni's view of the members (``role``, ``state``, ``lag``) from the first REST API that answers."""
+        for node in self.topology.of_kind("postgres"):
+            try:
+                data = httpx.get(f"http://127.0.0.1:{node.extra_port}/cluster", timeout=0.5).json()
+                return {m["name"]: m for m in data.get("members", [])}
+            except (httpx.HTTPError, ValueError):
+                continue
+        return {}
+
+    def pg_leader(self) -> Node | None:
+        """The PostgreSQL member whose Patroni answers 200 on ``/primary``."""
+        for node in self.topology.of_kind("postgres"):
+            if http_ok(f"http://127.0.0.1:{node.extra_port}/primary"):
+                return node
+        return None
+
+    def primaries(self) -> list[str]:
+        """Every PostgreSQL member that claims to be primary right now (more than one would be split brain)."""
+        return [
+            n.name
+            for n in self.topology.of_kind("postgres")
+            if http_ok(f"http://127.0.0.1:{n.extra_port}/primary", 0.3)
+        ]
+
+    def status(self) -> dict[str, Any]:
+        """The documented ``status --json`` document, plus replication lag where it applies."""
+        states = self.supervisor.states()
+        members = self.pg_members()
+        redis_primary = self.redis_primary_port()
+        nodes = []
+        for node in self.topology.nodes:
+            state, pid = states.get(node.name, ("STOPPED", 0))
+            running = state == "RUNNING"
+            role, lag = "-", None
+            if node.kind == "postgres" and node.name in members:
+                member = members[node.name]
+                role = {"leader": "primary", "sync_standby": "standby"}.get(member["role"], "replica")
+                lag = member.get("lag") if role != "primary" else 0
+            elif node.kind == "redis":
+                role = "primary" if node.port == redis_primary else "replica"
+            elif node.kind == "web" and not node.enabled:
+                role = "spare"
+            nodes.append(
+                {
+                    "name": node.name,
+                    "kind": node.kind,
+                    "zone": node.zone,
+                    "role": role,
+                    "pid": pid,
+                    "port": node.port,
+                    "healthy": running and self.ready(node),
+                    "lag": lag,
+                }
+            )
+        return {"lb_url": self.topology.lb_url, "nodes": nodes}
+
+    # ----- faults and repairs --------------------------------------------------------------------------------
+    def _postmaster_pid(self, node: Node) -> int:
+        try:
+            return int((self.topology.directory / node.name / "data" / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def _wait_postmaster_gone(self, node: Node) -> None:
+        pid = self._postmaster_pid(node)
+        if pid:
+            wait_gone(pid, 10)
+
+    def _point_redis_at_primary(self, node: Node) -> None:
+        """A restarted Redis joins as a replica of the current primary (Sentinel would take 10-15 s to do it)."""
+        primary = self.redis_primary_port()
+        if primary is None:
+            return
+        replica_of = None if primary == node.port else primary
+        home = self.topology.directory / node.name
+        (home / "redis.conf").write_text(configs.redis_config(self.topology, node, replica_of))
+
+    def kill(self, name: str) -> list[int]:
+        """SIGKILL one node (for PostgreSQL: Patroni and the postmaster). Web processes are restarted by supervisord."""
+        node = self.topology.node(name)
+        pids = [self.supervisor.pid(name)]
+        if node.kind == "postgres":
+            pids.append(self._postmaster_pid(node))
+        killed = []
+        for pid in pids:
+            if pid and pid_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+        return killed
+
+    def start(self, name: str) -> None:
+        """Start one node again and wait until it is ready."""
+        node = self.topology.node(name)
+        self._start_processes([node])
+        if node.kind == "web":
+            self._haproxy(f"set server web/{node.name} state ready")
+
+    def fail_zone(self, zone: str) -> list[str]:
+        """Take a whole zone out: SIGKILL its data tier, stop its web processes (no restart there)."""
+        nodes = [n for n in self.topology.nodes if n.zone == zone]
+        if not nodes:
+            raise KeyError(f"no zone {zone!r}; zones: {', '.join(self.topology.zones)}")
+        webs = [n.name for n in nodes if n.kind == "web" and n.enabled]
+        for node in nodes:
+            if node.kind != "web":
+                self.kill(node.name)
+        if webs:
+            for name in webs:
+                pid = self.supervisor.pid(name)
+                if pid:
+                    os.kill(pid, signal.SIGKILL)
+            self.supervisor.stop(*webs)
+        return [n.name for n in nodes]
+
+    def heal(self) -> list[str]:
+        """Start every enabled node that is not running, in dependency order."""
+        states = self.supervisor.states()
+        started = []
+        for kind in START_ORDER:
+            down = [
+                n
+                for n in self.topology.of_kind(kind)
+                if n.enabled and states.get(n.name, ("STOPPED", 0))[0] != "RUNNING"
+            ]
+            self._start_processes(down)
+            started += [n.name for n in down]
+        return started
+
+    def scale(self, count: int) -> None:
+        """Run exactly ``count`` web processes, filling or draining pre-declared HAProxy slots at runtime."""
+        slots = self.topology.of_kind("web")
+        if not 1 <= count <= len(slots):
+            raise ValueError(f"web=N must be between 1 and {len(slots)} (the pre-declared slots)")
+        for index, node in enumerate(slots):
+            if index < count and not node.enabled:
+                self._start_processes([node])
+                self._haproxy(f"set server web/{node.name} state ready")
+                self._haproxy(f"set server web/{node.name}-backup state ready")
+                node.enabled = True
+            elif index >= count and node.enabled:
+                self._haproxy(f"set server web/{node.name} state drain")
+                self._haproxy(f"set server web/{node.name}-backup state maint")
+                time.sleep(1.0)
+                self._haproxy(f"set server web/{node.name} state maint")
+                self.supervisor.stop(node.name)
+                node.enabled = False
+        self.topology.save()
+
+    def _haproxy(self, command: str) -> str:
+        """One command on HAProxy's admin socket."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(2)
+            sock.connect(str(self.topology.directory / "haproxy.sock"))
+            sock.sendall(command.encode() + b"\n")
+            chunks = []
+            while chunk := sock.recv(4096):
+                chunks.append(chunk)
+        return b"".join(chunks).decode()

@@ -1,0 +1,196 @@
+"""A real three-zone cluster (etcd, Patroni, Redis Sentinel, HAProxy, supervised web processes), broken on purpose.
+
+Each drill runs shopper load for a few seconds through the load balancer, injects its fault, heals and reads every
+acknowledged cart line and order back; the test asserts the report. Missing binaries are installed (root) or fail.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tests.conftest import artifacts_dir
+
+from myclothes.cluster.manager import Cluster, listening, wait_until
+from myclothes.cluster.supervisor import pid_alive
+
+DRILL_SECONDS = "15"
+
+
+def myclothes(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "myclothes.cli", *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def cluster_dir() -> Path:
+    # Not pytest's tmp_path: its parents are 0700 and PostgreSQL runs as the postgres user.
+    directory = Path(tempfile.mkdtemp(prefix="myclothes-cluster-", dir="/tmp"))
+    directory.chmod(0o755)
+    return directory
+
+
+def everything(cluster: Cluster) -> tuple[list[int], list[int]]:
+    """Every PID and port the cluster uses right now."""
+    status = cluster.status()
+    pids = [n["pid"] for n in status["nodes"] if n["pid"]] + [cluster.supervisor.supervisord_pid()]
+    for node in cluster.topology.of_kind("postgres"):
+        pids.append(cluster._postmaster_pid(node))
+    t = cluster.topology
+    ports = [n.port for n in t.nodes] + [n.extra_port for n in t.nodes if n.extra_port]
+    return [p for p in pids if p], [*ports, t.pg_primary_port, t.pg_replica_port]
+
+
+def assert_nothing_left(pids: list[int], ports: list[int]) -> None:
+    assert [p for p in pids if pid_alive(p)] == []
+    assert [p for p in ports if listening(p)] == []
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    directory = cluster_dir()
+    result = myclothes("cluster", "up", "--dir", str(directory), "--cart-store", "redis", timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    cluster = Cluster.open(directory)
+    yield cluster
+    cluster.down()
+    shutil.rmtree(directory, ignore_errors=True)  # the reports were copied to test-artifacts/
+
+
+def drill(cluster: Cluster, name: str, *extra: str) -> dict[str, Any]:
+    report_dir = cluster.topology.directory / "reports" / name
+    result = myclothes(
+        "drill",
+        name,
+        "--dir",
+        str(cluster.topology.directory),
+        "--duration",
+        DRILL_SECONDS,
+        "--report",
+        str(report_dir),
+        *extra,
+    )
+    assert (report_dir / "report.json").exists(), result.stderr[-3000:]
+    report = json.loads((report_dir / "report.json").read_text())
+    assert (report_dir / "report.md").read_text().startswith(f"# Drill `{name}`")
+    assert (report_dir / "throughput.png").read_bytes()[:4] == b"\x89PNG"
+    assert result.returncode == (0 if report["passed"] else 1), result.stderr[-3000:]
+    for key in (
+        "acknowledged_cart_writes",
+        "lost_cart_writes",
+        "acknowledged_orders",
+        "lost_orders",
+        "errors",
+        "error_window_s",
+        "recovery_s",
+    ):
+        assert key in report
+    assert report["acknowledged_cart_writes"] > 0 and report["acknowledged_orders"] > 0
+    shutil.copytree(
+        report_dir, artifacts_dir() / "cluster-drills" / f"{report['cart_store']}-{name}", dirs_exist_ok=True
+    )
+    return report
+
+
+def test_status_json_lists_every_node_healthy_with_one_primary_per_data_service(cluster: Cluster) -> None:
+    result = myclothes("cluster", "status", "--json", "--dir", str(cluster.topology.directory))
+    status = json.loads(result.stdout)
+    nodes = {n["name"]: n for n in status["nodes"]}
+    assert all(n["healthy"] for n in nodes.values() if n["role"] != "spare"), nodes
+    assert nodes["pg-a"]["role"] == "primary"
+    assert sorted(n["role"] for n in status["nodes"] if n["kind"] == "postgres") == ["primary", "replica", "standby"]
+    assert sorted(n["role"] for n in status["nodes"] if n["kind"] == "redis") == ["primary", "replica", "replica"]
+    assert {n["kind"] for n in status["nodes"]} == {"web", "haproxy", "postgres", "etcd", "redis", "sentinel"}
+    response = httpx.get(f"{status['lb_url']}/readyz")
+    assert response.status_code == 200 and response.headers["x-served-by"].startswith("web-")
+
+
+def test_web_kill_loses_no_cart_line_and_errors_at_most_two_seconds(cluster: Cluster) -> None:
+    report = drill(cluster, "web-kill")
+    assert report["passed"], report
+    assert report["lost_cart_writes"] == 0 and report["error_window_s"] <= 2
+
+
+def test_scale_fills_a_predeclared_haproxy_slot_and_drains_it_again(cluster: Cluster) -> None:
+    directory = str(cluster.topology.directory)
+    assert myclothes("cluster", "scale", "web=4", "--dir", directory).returncode == 0
+    served = {httpx.get(f"{cluster.topology.lb_url}/healthz").headers["x-served-by"] for _ in range(12)}
+    assert served == {"web-1", "web-2", "web-3", "web-4"}
+    assert myclothes("cluster", "scale", "web=3", "--dir", directory).returncode == 0
+    served = {httpx.get(f"{cluster.topology.lb_url}/healthz").headers["x-served-by"] for _ in range(12)}
+    assert served == {"web-1", "web-2", "web-3"}
+
+
+def test_kill_and_start_bring_a_node_down_and_back_and_supervisord_replaces_a_dead_web_process(
+    cluster: Cluster,
+) -> None:
+    directory = str(cluster.topology.directory)
+    web = cluster.topology.node("web-2")
+    old_pid = cluster.supervisor.pid("web-2")
+    assert myclothes("cluster", "kill", "web-2", "--dir", directory).returncode == 0
+    wait_until(lambda: cluster.supervisor.pid("web-2") not in (0, old_pid) and cluster.ready(web), 30, "web-2 back")
+
+    replica = next(n for n in cluster.status()["nodes"] if n["kind"] == "postgres" and n["role"] == "replica")
+    assert myclothes("cluster", "kill", replica["name"], "--dir", directory).returncode == 0
+    assert not cluster.ready(cluster.topology.node(replica["name"]))
+    assert myclothes("cluster", "start", replica["name"], "--dir", directory).returncode == 0
+    status = {n["name"]: n for n in cluster.status()["nodes"]}
+    assert status[replica["name"]]["healthy"] and status["pg-a"]["role"] == "primary"
+
+
+def test_zone_outage_of_the_zone_holding_both_primaries_keeps_the_store_serving(cluster: Cluster) -> None:
+    leader = cluster.pg_leader()
+    redis_port = cluster.redis_primary_port()
+    assert leader is not None and leader.zone == "a"
+    assert cluster.topology.node("redis-a").port == redis_port
+    report = drill(cluster, "zone-outage", "--zone", "a")
+    assert report["passed"], report
+    assert report["lost_cart_writes"] == 0 and report["lost_orders"] == 0 and report["recovery_s"] <= 20
+
+
+def test_redis_failover_takes_cart_writes_within_five_seconds_and_loses_none(cluster: Cluster) -> None:
+    report = drill(cluster, "redis-failover")
+    assert report["passed"], report
+    assert report["recovery_s"] <= 5 and report["lost_cart_writes"] == 0
+
+
+def test_pg_failover_takes_orders_within_fifteen_seconds_with_one_primary_and_no_lost_order(cluster: Cluster) -> None:
+    report = drill(cluster, "pg-failover")
+    assert report["passed"], report
+    assert report["recovery_s"] <= 15 and report["lost_orders"] == 0 and report["max_primaries"] == 1
+
+
+def test_down_leaves_no_process_and_no_listening_port(cluster: Cluster) -> None:
+    pids, ports = everything(cluster)
+    assert len(pids) >= 16
+    result = myclothes("cluster", "down", "--dir", str(cluster.topology.directory))
+    assert result.returncode == 0, result.stderr
+    assert_nothing_left(pids, ports)
+
+
+def test_memory_cart_store_web_kill_reports_the_carts_it_lost() -> None:
+    directory = cluster_dir()
+    result = myclothes("cluster", "up", "--dir", str(directory), "--cart-store", "memory", timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    cluster = Cluster.open(directory)
+    try:
+        cookie = httpx.get(f"{cluster.topology.lb_url}/healthz").cookies.get("SERVERID")
+        assert cookie and cookie.startswith("web-")
+        report = drill(cluster, "web-kill")
+        assert report["cart_store"] == "memory"
+        assert any("memory cart store" in c for c in report["criteria"])
+        assert len(report["lost_carts"]) <= report["lost_cart_writes"]
+        assert report["lost_orders"] == 0  # orders live in PostgreSQL, not in the lost process
+        pids, ports = everything(cluster)
+    finally:
+        cluster.down()
+    assert_nothing_left(pids, ports)
+    shutil.rmtree(directory, ignore_errors=True)
