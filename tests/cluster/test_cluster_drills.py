@@ -22,7 +22,7 @@ from tests.conftest import artifacts_dir
 from myclothes.cluster.manager import Cluster, listening, wait_until
 from myclothes.cluster.supervisor import pid_alive
 
-DRILL_SECONDS = "15"
+DRILL_SECONDS = "30"  # the fault at 7.5 s leaves 22 s for recovery plus the 5 s the window adds
 
 
 def myclothes(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
@@ -91,8 +91,16 @@ def drill(cluster: Cluster, name: str, *extra: str) -> dict[str, Any]:
         "errors",
         "error_window_s",
         "recovery_s",
+        "capacity_rps",
+        "offered_rps",
     ):
         assert key in report
+    assert report["capacity_rps"] > 0 and report["offered_rps"] == round(0.5 * report["capacity_rps"], 1)
+    assert report["sent_rps"] >= 0.8 * report["offered_rps"]  # open loop: the generator kept its schedule
+    assert set(report["ops"]) == {"browse", "cart-read", "cart-write", "login", "checkout"}
+    for figures in report["ops"].values():
+        assert {"sent", "ok", "availability", "p50_ms", "p99_ms", "error_window_s", "recovery_s"} <= set(figures)
+        assert figures["sent"] > 0
     assert report["acknowledged_cart_writes"] > 0 and report["acknowledged_orders"] > 0
     shutil.copytree(
         report_dir, artifacts_dir() / "cluster-drills" / f"{report['cart_store']}-{name}", dirs_exist_ok=True
@@ -113,10 +121,20 @@ def test_status_json_lists_every_node_healthy_with_one_primary_per_data_service(
     assert response.status_code == 200 and response.headers["x-served-by"].startswith("web-")
 
 
-def test_web_kill_loses_no_cart_line_and_errors_at_most_two_seconds(cluster: Cluster) -> None:
+def assert_slo(report: dict[str, Any]) -> None:
+    """The criteria every drill is held to (docs/cluster.md), asserted from the figures, not only the verdict."""
+    ops = report["ops"]
+    assert ops["browse"]["availability"] >= 0.995 and ops["browse"]["p99_ms"] <= 1000, ops["browse"]
+    assert ops["cart-read"]["error_window_s"] <= 3 and ops["cart-write"]["error_window_s"] <= 3, ops
+    assert ops["checkout"]["error_window_s"] <= 12 and report["server_errors_500"] == 0, ops["checkout"]
+    assert report["lost_cart_writes"] == 0 and report["lost_orders"] == 0 and report["max_primaries"] <= 1
+    assert report["passed"], report["criteria"]
+
+
+def test_web_kill_keeps_every_operation_within_its_slo_and_loses_nothing(cluster: Cluster) -> None:
     report = drill(cluster, "web-kill")
-    assert report["passed"], report
-    assert report["lost_cart_writes"] == 0 and report["error_window_s"] <= 2
+    assert_slo(report)
+    assert report["pg_failovers"] == 0 and report["redis_failovers"] == 0
 
 
 def test_scale_fills_a_predeclared_haproxy_slot_and_drains_it_again(cluster: Cluster) -> None:
@@ -146,26 +164,29 @@ def test_kill_and_start_bring_a_node_down_and_back_and_supervisord_replaces_a_de
     assert status[replica["name"]]["healthy"] and status["pg-a"]["role"] == "primary"
 
 
-def test_zone_outage_of_the_zone_holding_both_primaries_keeps_the_store_serving(cluster: Cluster) -> None:
+def test_zone_outage_of_the_zone_holding_both_primaries_keeps_browse_serving_and_loses_nothing(
+    cluster: Cluster,
+) -> None:
     leader = cluster.pg_leader()
     redis_port = cluster.redis_primary_port()
     assert leader is not None and leader.zone == "a"
     assert cluster.topology.node("redis-a").port == redis_port
     report = drill(cluster, "zone-outage", "--zone", "a")
-    assert report["passed"], report
-    assert report["lost_cart_writes"] == 0 and report["lost_orders"] == 0 and report["recovery_s"] <= 20
+    assert_slo(report)
+    assert report["pg_failovers"] == 1 and report["redis_failovers"] == 1
 
 
-def test_redis_failover_takes_cart_writes_within_five_seconds_and_loses_none(cluster: Cluster) -> None:
+def test_redis_failover_keeps_cart_errors_within_three_seconds_and_loses_no_cart_write(cluster: Cluster) -> None:
     report = drill(cluster, "redis-failover")
-    assert report["passed"], report
-    assert report["recovery_s"] <= 5 and report["lost_cart_writes"] == 0
+    assert_slo(report)
+    assert report["redis_failovers"] == 1 and report["pg_failovers"] == 0
 
 
-def test_pg_failover_takes_orders_within_fifteen_seconds_with_one_primary_and_no_lost_order(cluster: Cluster) -> None:
+def test_pg_failover_keeps_checkout_errors_within_twelve_seconds_with_one_primary_and_no_500(cluster: Cluster) -> None:
     report = drill(cluster, "pg-failover")
-    assert report["passed"], report
-    assert report["recovery_s"] <= 15 and report["lost_orders"] == 0 and report["max_primaries"] == 1
+    assert_slo(report)
+    assert report["pg_failovers"] == 1 and report["redis_failovers"] == 0
+    assert report["ops"]["checkout"]["statuses"].get("500", 0) == 0
 
 
 def test_down_leaves_no_process_and_no_listening_port(cluster: Cluster) -> None:

@@ -7,7 +7,9 @@ from pathlib import Path
 import yaml
 
 from myclothes.cluster import configs
-from myclothes.cluster.drills import Event, _error_window, _judge, _recovery
+from myclothes.cluster.drills import _changed, judge
+from myclothes.cluster.load import Sample, Shopper, _take_cookies
+from myclothes.cluster.report import error_window_s, fault_window, op_figures, percentile, recovery_s
 from myclothes.cluster.topology import PORT_RANGE, SPARE_WEB_SLOTS, Topology
 
 
@@ -40,10 +42,18 @@ def test_haproxy_uses_cookie_stickiness_only_for_the_memory_cart_store(tmp_path:
     memory_cfg = configs.haproxy_config(plan(tmp_path, "memory"))
     assert "cookie SERVERID" not in redis_cfg and "cookie SERVERID" in memory_cfg
     for text in (redis_cfg, memory_cfg):
-        assert "option httpchk GET /readyz" in text and "option redispatch" in text and "retries 2" in text
+        assert "option httpchk GET /readyz" in text and "option redispatch 1" in text and "retries 3" in text
         assert "GET /primary" in text and "GET /replica" in text and "level admin" in text
-        assert text.count(" disabled\n") == 2 * SPARE_WEB_SLOTS  # each slot and its unchecked backup twin
-        assert text.count(" backup") == 3 + SPARE_WEB_SLOTS
+        assert text.count(" disabled\n") == SPARE_WEB_SLOTS
+
+
+def test_haproxy_fails_fast_over_to_another_web_process_and_keeps_no_unchecked_backup(tmp_path: Path) -> None:
+    text = configs.haproxy_config(plan(tmp_path))
+    assert "timeout connect 250ms" in text  # a dead or partitioned backend costs at most 250 ms per try
+    assert "observe layer4 error-limit 1 on-error mark-down" in text  # a refused connection takes it out at once
+    assert " backup" not in text  # a server without checks could be a dead zone's process
+    web_servers = [line for line in text.splitlines() if line.strip().startswith("server web-")]
+    assert web_servers and all(" check" in line for line in web_servers)
 
 
 def test_patroni_runs_synchronous_mode_with_scram_and_separate_roles(tmp_path: Path) -> None:
@@ -52,6 +62,7 @@ def test_patroni_runs_synchronous_mode_with_scram_and_separate_roles(tmp_path: P
     dcs = config["bootstrap"]["dcs"]
     assert dcs["synchronous_mode"] is True
     assert dcs["loop_wait"] + 2 * dcs["retry_timeout"] <= dcs["ttl"]
+    assert dcs["ttl"] <= 6  # a dead leader is replaced within ttl: the checkout error window stays under 12 s
     assert all("scram-sha-256" in line for line in config["bootstrap"]["pg_hba"] if line.startswith("host"))
     auth = config["postgresql"]["authentication"]
     assert auth["superuser"]["username"] == "admin" and auth["replication"]["username"] == "replicator"
@@ -65,6 +76,7 @@ def test_redis_requires_a_password_and_a_replica_for_writes(tmp_path: Path) -> N
     assert "min-replicas-to-write 1" in text and "replicaof 127.0.0.1 1234" in text
     sentinel = configs.sentinel_config(topology, topology.of_kind("sentinel")[0], 1234)
     assert "127.0.0.1 1234 2" in sentinel and "auth-pass" in sentinel
+    assert "down-after-milliseconds myclothes 1000" in sentinel  # cart writes back within the 3 s window
 
 
 def test_web_processes_reach_the_database_through_haproxy_and_redis_through_sentinel(tmp_path: Path) -> None:
@@ -76,19 +88,102 @@ def test_web_processes_reach_the_database_through_haproxy_and_redis_through_sent
     assert env["MYCLOTHES_ZONE"] == "a" and env["MYCLOTHES_INSTANCE"] == "web-1"
 
 
+def sample(t: float, op: str, status: int, latency_ms: float = 10.0) -> Sample:
+    return Sample(t, op, status, latency_ms)
+
+
 def test_recovery_is_measured_from_the_fault_to_the_first_success_after_the_last_failure() -> None:
-    events = [Event(1, "checkout", True), Event(5.5, "checkout", False), Event(9, "checkout", False)]
-    events += [Event(12, "checkout", True), Event(13, "browse", False)]
-    assert _recovery(events, ("checkout",), fault_t=5.0) == 7.0
-    assert _recovery(events, ("cart-add",), fault_t=5.0) == 0.0
-    assert _recovery(events[:3], ("checkout",), fault_t=5.0) == float("inf")
-    assert _error_window(events, fault_t=5.0) == 7.5
+    samples = [sample(1, "checkout", 201), sample(5.5, "checkout", 503), sample(9, "checkout", 0)]
+    samples += [sample(12, "checkout", 201)]
+    assert recovery_s(samples, fault_t=5.0) == 7.0
+    assert recovery_s(samples[:1], fault_t=5.0) == 0.0
+    assert recovery_s(samples[:3], fault_t=5.0) == float("inf")
+    assert error_window_s(samples) == 3.5
+    assert error_window_s(samples[:2]) == 0.0  # one failure is no window
 
 
-def test_pg_failover_fails_on_two_primaries_and_memory_web_kill_reports_instead_of_failing() -> None:
-    base = {"lost_cart_writes": 0, "lost_orders": 0, "error_window_s": 0.5, "recovery_s": 9.0, "max_primaries": 1}
-    assert _judge("pg-failover", {**base, "cart_store": "redis"})[0]
-    assert not _judge("pg-failover", {**base, "cart_store": "redis", "max_primaries": 2})[0]
-    assert not _judge("web-kill", {**base, "cart_store": "redis", "lost_cart_writes": 1})[0]
-    passed, criteria = _judge("web-kill", {**base, "cart_store": "memory", "lost_cart_writes": 3})
-    assert passed and "3 cart lines lost" in criteria[0]
+def test_a_4xx_is_an_answer_and_a_5xx_or_no_answer_is_a_failure() -> None:
+    assert sample(0, "cart-write", 409).ok and sample(0, "login", 401).ok
+    assert not sample(0, "checkout", 503).ok and not sample(0, "browse", 0).ok
+
+
+def test_the_fault_window_runs_until_every_operation_recovered_plus_five_seconds() -> None:
+    samples = [sample(10, "browse", 200), sample(11, "cart-write", 503), sample(12.5, "cart-write", 200)]
+    samples += [sample(13, "checkout", 503), sample(19, "checkout", 201), sample(40, "browse", 200)]
+    assert fault_window(samples, fault_t=10.0, end_t=60.0) == (10.0, 24.0)
+    assert fault_window(samples, fault_t=None, end_t=60.0) == (0.0, 60.0)
+    assert fault_window(samples[:4], fault_t=10.0, end_t=60.0) == (10.0, 60.0)  # never recovered: to the end
+
+
+def test_per_operation_figures_count_availability_latency_and_answers_inside_the_window() -> None:
+    samples = [sample(t, "browse", 200, latency_ms=float(t)) for t in range(1, 101)]
+    samples += [sample(50.5, "browse", 503, latency_ms=900.0), sample(200, "browse", 200)]
+    figures = op_figures(samples, fault_t=50.0, window=(0.0, 150.0))
+    assert figures["sent"] == 101 and figures["ok"] == 100
+    assert figures["availability"] == round(100 / 101, 5)
+    assert figures["p99_ms"] == 100.0 and figures["p50_ms"] == 51.0
+    assert figures["statuses"] == {"200": 100, "503": 1}
+    assert figures["recovery_s"] == 1.0
+    assert percentile([], 0.99) == 0.0 and percentile([5.0], 0.5) == 5.0
+
+
+def report(**changes: object) -> dict[str, object]:
+    op = {"sent": 100, "ok": 100, "availability": 1.0, "p50_ms": 5.0, "p99_ms": 50.0, "error_window_s": 0.0}
+    base: dict[str, object] = {
+        "drill": "pg-failover",
+        "cart_store": "redis",
+        "ops": {name: dict(op) for name in ("browse", "cart-read", "cart-write", "login", "checkout")},
+        "server_errors_500": 0,
+        "lost_cart_writes": 0,
+        "lost_orders": 0,
+        "max_primaries": 1,
+        "pg_failovers": 1,
+        "redis_failovers": 0,
+        "expected_failovers": {"pg": 1, "redis": 0},
+        "acknowledged_cart_writes": 10,
+        "acknowledged_orders": 2,
+    }
+    return {**base, **changes}
+
+
+def test_every_drill_is_held_to_the_same_service_level_criteria() -> None:
+    assert judge(report())[0]
+    assert not judge(report(max_primaries=2))[0]
+    assert not judge(report(server_errors_500=1))[0]
+    assert not judge(report(lost_orders=1))[0]
+    assert not judge(report(pg_failovers=2))[0]  # a second failover is flapping
+    slow = report()
+    slow["ops"]["browse"]["p99_ms"] = 1500.0  # type: ignore[index]
+    assert not judge(slow)[0]
+    flaky = report()
+    flaky["ops"]["browse"]["availability"] = 0.99  # type: ignore[index]
+    assert not judge(flaky)[0]
+    cart = report()
+    cart["ops"]["cart-write"]["error_window_s"] = 3.5  # type: ignore[index]
+    assert not judge(cart)[0]
+    orders = report()
+    orders["ops"]["checkout"]["error_window_s"] = 12.5  # type: ignore[index]
+    assert not judge(orders)[0]
+
+
+def test_memory_cart_store_web_kill_reports_lost_lines_instead_of_failing() -> None:
+    passed, criteria = judge(report(drill="web-kill", cart_store="memory", lost_cart_writes=3))
+    assert passed and any("3 cart lines lost" in c for c in criteria)
+    assert not judge(report(drill="web-kill", lost_cart_writes=3))[0]
+
+
+def test_a_failover_is_counted_once_its_new_primary_was_seen_twice_in_a_row() -> None:
+    state: list[object] = [None, None]
+    seen = ["a", "a", "b", "a", "a", None, "c", "c", "c"]
+    assert sum(_changed(state, value) for value in seen) == 1  # a -> c; the lone "b" was a moment of transition
+
+
+def test_shopper_cookies_follow_set_cookie_including_deletions() -> None:
+    import httpx
+
+    shopper = Shopper()
+    response = httpx.Response(200, headers=[("set-cookie", "csrftoken=abc; Path=/"), ("set-cookie", "s=1; Path=/")])
+    _take_cookies(shopper, response)
+    assert shopper.cookies == {"csrftoken": "abc", "s": "1"}
+    _take_cookies(shopper, httpx.Response(200, headers=[("set-cookie", "s=; Max-Age=0; Path=/")]))
+    assert shopper.cookies == {"csrftoken": "abc"}

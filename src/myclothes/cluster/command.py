@@ -56,18 +56,36 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rate(value: str) -> float | None:
+    """``auto`` (None: measure the capacity, offer half) or a positive number of requests per second."""
+    if value == "auto":
+        return None
+    try:
+        rate = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be 'auto' or requests per second, e.g. 120") from None
+    if not 0 < rate <= 10000:
+        raise argparse.ArgumentTypeError("must be between 0 and 10000 requests per second")
+    return rate
+
+
 def cmd_drill(args: argparse.Namespace) -> int:
     """Run one failure drill against the cluster; exit 0 only if its criteria hold."""
     from myclothes.cluster.drills import run_drill
 
+    duration = args.duration or (600.0 if args.drill == "soak" else 30.0)
     report = run_drill(
         Cluster.open(Path(args.dir)),
         args.drill,
         zone=args.zone,
-        duration=args.duration,
+        duration=duration,
         rate=args.rate,
         report_dir=Path(args.report) if args.report else Path(args.dir) / "reports" / args.drill,
     )
+    print(f"drill {args.drill}: {'PASSED' if report['passed'] else 'FAILED'}")
+    print(f"capacity {report['capacity_rps']} req/s, offered {report['offered_rps']} req/s")
+    for criterion in report["criteria"]:
+        print(f"  {criterion}")
     return 0 if report["passed"] else 1
 
 
@@ -92,10 +110,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     cluster.set_defaults(func=cmd_cluster)
 
     drill = commands.add_parser("drill", help="break the cluster under shopper load and verify nothing was lost")
-    drill.add_argument("drill", choices=["web-kill", "redis-failover", "pg-failover", "zone-outage"])
+    drill.add_argument("drill", choices=["web-kill", "redis-failover", "pg-failover", "zone-outage", "soak"])
     drill.add_argument("--zone", help="zone-outage: the zone to fail (default: the PostgreSQL leader's)")
-    drill.add_argument("--duration", type=float, default=30.0, help="seconds of load (default 30)")
-    drill.add_argument("--rate", type=float, default=20.0, help="shopper actions per second (default 20)")
+    drill.add_argument("--duration", type=float, help="seconds of load (default 30; soak 600)")
+    drill.add_argument(
+        "--rate",
+        type=_rate,
+        default=None,
+        help="requests per second, or 'auto' (default): measure the capacity with a short ramp and offer half",
+    )
     drill.add_argument("--report", help="report directory (default DIR/reports/DRILL)")
     drill.add_argument("--dir", default=DEFAULT_DIR, help=f"cluster directory (default {DEFAULT_DIR})")
     drill.set_defaults(func=cmd_drill)

@@ -13,6 +13,17 @@ PG_BIN = "/usr/lib/postgresql/15/bin"
 REDIS_SERVICE = "myclothes"
 DATABASE = "myclothes"
 
+# Failover timing, the tightest that did not flap in a 10-minute soak at half the measured capacity (docs/cluster.md).
+# Patroni requires loop_wait + 2 * retry_timeout <= ttl; an etcd or PostgreSQL stall shorter than retry_timeout
+# never demotes the leader.
+PATRONI_TTL_S = 6
+PATRONI_LOOP_WAIT_S = 1
+PATRONI_RETRY_TIMEOUT_S = 2
+# Sentinel: a primary that has not answered PING for this long is subjectively down; 2 of 3 agreeing start the
+# failover, and the new primary takes writes about 1.3 s later.
+SENTINEL_DOWN_AFTER_MS = 1000
+SENTINEL_FAILOVER_TIMEOUT_MS = 5000
+
 
 def web_environment(topology: Topology, node: Node) -> dict[str, str]:
     """The ``MYCLOTHES_*`` settings of one web process: writer and reader through HAProxy, Redis through Sentinel."""
@@ -60,9 +71,10 @@ def patroni_config(topology: Topology, node: Node) -> str:
         "etcd3": {"hosts": [f"127.0.0.1:{n.port}" for n in topology.of_kind("etcd")]},
         "bootstrap": {
             "dcs": {
-                "ttl": 10,
-                "loop_wait": 1,
-                "retry_timeout": 4,
+                # The leader key lives TTL_S after the leader's last renewal: a dead leader is replaced within it.
+                "ttl": PATRONI_TTL_S,
+                "loop_wait": PATRONI_LOOP_WAIT_S,
+                "retry_timeout": PATRONI_RETRY_TIMEOUT_S,
                 "maximum_lag_on_failover": 1048576,
                 "synchronous_mode": True,
                 "postgresql": {
@@ -124,22 +136,29 @@ def redis_config(topology: Topology, node: Node, replica_of: int | None) -> str:
 
 
 def sentinel_config(topology: Topology, node: Node, primary_port: int) -> str:
-    """One Sentinel (quorum 2 of 3, down after 2 s), generated fresh per cluster since Sentinel rewrites it.
-
-    At 1 s, a Sentinel that had just learnt of the new primary sometimes voted it down again (a second failover).
-    """
+    """One Sentinel (quorum 2 of 3), generated fresh per cluster since Sentinel rewrites it."""
     return (
         f"port {node.port}\nbind 127.0.0.1\ndir {topology.directory / node.name}\n"
         f"sentinel monitor {REDIS_SERVICE} 127.0.0.1 {primary_port} 2\n"
         f"sentinel auth-pass {REDIS_SERVICE} {topology.secrets['redis']}\n"
-        f"sentinel down-after-milliseconds {REDIS_SERVICE} 2000\n"
-        f"sentinel failover-timeout {REDIS_SERVICE} 5000\n"
+        f"sentinel down-after-milliseconds {REDIS_SERVICE} {SENTINEL_DOWN_AFTER_MS}\n"
+        f"sentinel failover-timeout {REDIS_SERVICE} {SENTINEL_FAILOVER_TIMEOUT_MS}\n"
         f"sentinel parallel-syncs {REDIS_SERVICE} 1\n"
     )
 
 
+WEB_CHECKS = "inter 500ms fastinter 250ms downinter 500ms fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down"
+
+
 def haproxy_config(topology: Topology) -> str:
-    """The only public port (web), plus the database writer and reader ports chosen by Patroni's health checks."""
+    """The only public port (web), plus the database writer and reader ports chosen by Patroni's health checks.
+
+    Web processes are checked on ``/readyz``, which fails only for reasons of the process itself (it cannot reach
+    any database endpoint), never because a shared primary is failing over: so losing a primary never empties
+    the pool. A refused or timed-out connection marks the server down at once (``observe layer4``) and the request
+    is retried on another server (``redispatch 1``); ``timeout connect`` is short because a healthy backend next
+    to the balancer accepts in well under a millisecond, and a partitioned one never does.
+    """
     sticky = topology.cart_store == "memory"
     web = []
     for node in topology.of_kind("web"):
@@ -149,10 +168,6 @@ def haproxy_config(topology: Topology) -> str:
         if not node.enabled:
             line += " disabled"
         web.append(line)
-    # The same processes again as unchecked backups: used only while no process passes /readyz (e.g. no
-    # PostgreSQL primary during a failover), so whatever still works (catalog from replicas, Redis carts) is served.
-    for node in topology.of_kind("web"):
-        web.append(f"  server {node.name}-backup 127.0.0.1:{node.port} backup" + ("" if node.enabled else " disabled"))
     postgres = topology.of_kind("postgres")
     pg_servers = "\n".join(f"  server {n.name} 127.0.0.1:{n.port} check port {n.extra_port}" for n in postgres)
     stickiness = "  cookie SERVERID insert indirect nocache httponly\n" if sticky else ""
@@ -162,11 +177,12 @@ def haproxy_config(topology: Topology) -> str:
 
 defaults
   mode http
-  timeout connect 1s
+  timeout connect 250ms
   timeout client 30s
-  timeout server 30s
-  retries 2
-  option redispatch
+  timeout server 15s
+  timeout queue 2s
+  retries 3
+  option redispatch 1
 
 frontend shop
   bind 127.0.0.1:{topology.lb_port}
@@ -175,7 +191,8 @@ frontend shop
 backend web
   balance roundrobin
   option httpchk GET /readyz
-  default-server inter 500ms fall 2 rise 2
+  http-check expect status 200
+  default-server {WEB_CHECKS}
 {stickiness}{chr(10).join(web)}
 
 listen pg_primary

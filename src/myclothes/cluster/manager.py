@@ -198,12 +198,18 @@ class Cluster:
             check=True,
             capture_output=True,
         )
-        web = t.of_kind("web")[0]
-        web_env = {**os.environ, **configs.web_environment(t, web)}
-        for command in (["db", "upgrade"], ["db", "seed", "--products", "60"]):
-            subprocess.run(
-                [sys.executable, "-m", "myclothes.cli", *command], env=web_env, check=True, capture_output=True
-            )
+        self.app_command("db", "upgrade")
+        self.app_command("db", "seed", "--products", "60")
+
+    def app_command(self, *args: str, stdin: str | None = None) -> str:
+        """Run one `myclothes` command with a web process's settings (the cluster's database and Redis)."""
+        web_env = {**os.environ, **configs.web_environment(self.topology, self.topology.of_kind("web")[0])}
+        result = subprocess.run(
+            [sys.executable, "-m", "myclothes.cli", *args], env=web_env, capture_output=True, text=True, input=stdin
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"myclothes {args[0]} failed: {result.stderr.strip()[-500:]}")
+        return result.stdout
 
     def down(self) -> None:
         """Stop every process of the cluster and wait until none is left and no port listens."""
@@ -388,11 +394,9 @@ class Cluster:
             if index < count and not node.enabled:
                 self._start_processes([node])
                 self._haproxy(f"set server web/{node.name} state ready")
-                self._haproxy(f"set server web/{node.name}-backup state ready")
                 node.enabled = True
             elif index >= count and node.enabled:
                 self._haproxy(f"set server web/{node.name} state drain")
-                self._haproxy(f"set server web/{node.name}-backup state maint")
                 time.sleep(1.0)
                 self._haproxy(f"set server web/{node.name} state maint")
                 self.supervisor.stop(node.name)
