@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from myclothes.cluster.report import percentile
+
 OPS = ("browse", "cart-read", "cart-write", "login", "checkout")
 MIX = {"browse": 0.55, "cart-read": 0.15, "cart-write": 0.22, "login": 0.03, "checkout": 0.05}
 REQUEST_TIMEOUT_S = 3.0
@@ -100,6 +102,7 @@ class Load:
         self.acknowledged_cart_writes = 0
         self.lost_cart_lines: list[tuple[str, str]] = []
         self.skipped: dict[str, int] = {}  # arrivals that found no idle shopper of the kind they need
+        self.lag_ms: list[float] = []  # how late each arrival was sent (the generator itself falling behind)
 
     def now(self) -> float:
         """Seconds since the load started."""
@@ -201,6 +204,7 @@ class Load:
             delay = due - self.now()
             if delay > 0:
                 await asyncio.sleep(delay)
+            self.lag_ms.append(max(0.0, -delay) * 1000)
             task = asyncio.create_task(handlers[self.rng.choices(ops, weights)[0]]())
             tasks.add(task)
             task.add_done_callback(tasks.discard)
@@ -409,26 +413,35 @@ async def measure_capacity(
 ) -> tuple[float, list[dict[str, float]]]:
     """Offer rising rates until the store falls behind; the capacity is the last rate it carried.
 
-    A step is carried when at least 99% of its requests succeed, its p99 stays under 500 ms and the acknowledged
-    throughput reaches 90% of the offered rate. Returns the capacity and each step's figures.
+    A step is carried when at least 99% of its requests succeed, their p99 stays under 500 ms and the generator
+    sent 99% of its arrivals less than 50 ms late. After the first step that is not carried, one more step halfway
+    back refines the figure. Returns the capacity and each step's figures.
     """
     steps: list[dict[str, float]] = []
     capacity = 0.0
     rate = start
+    refining = False
     while rate <= ceiling:
+        load.lag_ms.clear()
         samples = await load.run(rate, step_s)
-        ok = [s for s in samples if s.ok]
-        latencies = sorted(s.latency_ms for s in samples)
-        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else 0.0
-        achieved = len(ok) / step_s
-        steps.append({"offered_rps": round(rate, 1), "achieved_rps": round(achieved, 1), "p99_ms": round(p99, 1)})
-        carried = bool(samples) and len(ok) >= 0.99 * len(samples) and p99 <= 500 and achieved >= 0.9 * rate
+        ok = sum(1 for s in samples if s.ok)
+        p99 = percentile([s.latency_ms for s in samples], 0.99)
+        lag = percentile(load.lag_ms, 0.99)
+        steps.append(
+            {
+                "offered_rps": round(rate, 1),
+                "achieved_rps": round(ok / step_s, 1),
+                "p99_ms": round(p99, 1),
+                "generator_lag_p99_ms": round(lag, 1),
+            }
+        )
+        carried = bool(samples) and ok >= 0.99 * len(samples) and p99 <= 500 and lag <= 50
         if carried:
-            capacity = rate
-        if factor < 1.2:  # the refining step between the last carried rate and the first that was not
+            capacity = max(capacity, rate)
+        if refining:
             break
         if not carried:
-            factor = 1.1  # one more step halfway back
+            refining = True
             rate = (capacity + rate) / 2 if capacity else rate / 2
             await asyncio.sleep(1.0)  # let the overloaded step's queues drain
             continue
