@@ -24,6 +24,7 @@ from myclothes.web.deps import (
     writable_cart_id,
 )
 from myclothes.web.errors import status_of
+from myclothes.web.pages import icons
 from myclothes.web.pages.render import form, page, redirect, safe_next, to_cents, to_int
 
 COLOURS_SHOWN = 16
@@ -451,4 +452,5 @@ handlers = [
     admin_products,
     admin_create_product,
     admin_update_variant,
+    *icons.handlers,
 ]
