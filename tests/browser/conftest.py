@@ -1,13 +1,19 @@
-"""Real Chromium (Debian's) driven by Playwright; never a downloaded browser."""
+"""Real Chromium (Debian's) driven by Playwright; never a downloaded browser. Phones are Playwright's device
+profiles (viewport, pixel ratio, touch, mobile user agent) played by the same Chromium."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from tests.support.client import PASSWORD
+from tests.support.server import ShopServer
 
 CHROMIUM = os.environ.get("MYCLOTHES_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -20,22 +26,72 @@ ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+DESKTOP = "desktop"
+# profile name (the screenshots' folder) -> Playwright device
+PHONES = {"iphone-se": "iPhone SE", "pixel-7": "Pixel 7"}
+PROFILES = (DESKTOP, *PHONES)
+BROWSER_ADMIN = "browser-admin@example.com"
 
 
 @pytest.fixture(scope="module")  # module scope: Playwright's sync loop must stop before async tests run
-def browser() -> Iterator[Browser]:
+def playwright() -> Iterator[Playwright]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (apt-get install -y chromium)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
+        yield playwright
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    yield browser
+    browser.close()
+
+
+def context_options(playwright: Playwright, profile: str) -> dict[str, Any]:
+    """How a profile's browser context is made: a desktop window, or a phone from Playwright's device list."""
+    if profile == DESKTOP:
+        return {"viewport": {"width": 1280, "height": 900}}
+    device = dict(playwright.devices[PHONES[profile]])
+    device.pop("default_browser_type", None)  # the profile's screen and touch, played by Debian's Chromium
+    return device
+
+
+def open_page(context: BrowserContext) -> Page:
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return page
 
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
+    yield open_page(context)
     context.close()
+
+
+@pytest.fixture(params=PROFILES)
+def profile(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def profile_page(browser: Browser, playwright: Playwright, profile: str) -> Iterator[Page]:
+    """A page in the desktop window or on one of the phones (the test runs once per profile)."""
+    context = browser.new_context(**context_options(playwright, profile))
+    yield open_page(context)
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def browser_admin(live_server: ShopServer) -> str:
+    """An admin account for the admin pages (made with the CLI, as an operator would)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "myclothes.cli", "admin", "create-user", BROWSER_ADMIN, "--password", PASSWORD],
+        env=live_server.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return BROWSER_ADMIN

@@ -1,4 +1,5 @@
-"""Rendering helpers shared by the pages: the header's cart count, flashes, form parsing."""
+"""Rendering helpers shared by the pages: the header's cart count, flashes, problems, the add-to-cart confirmation,
+form parsing."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from urllib.parse import urlsplit
 from litestar import Request
 from litestar.response import Redirect, Template
 
+from myclothes.domain.cart import CartView
 from myclothes.domain.catalog import format_price
 from myclothes.domain.errors import InvalidInput, StoreUnavailable
 from myclothes.domain.garments import colour_hex
 from myclothes.web.deps import cart_id_of, customer_of, session_of, shop_of
+from myclothes.web.session import ShopperSession
 
 
 async def page(request: Request[Any, Any, Any], template: str, status_code: int = 200, **context: Any) -> Template:
@@ -19,7 +22,9 @@ async def page(request: Request[Any, Any, Any], template: str, status_code: int 
     shop = shop_of(request)
     session = session_of(request)
     flashes = session.pop("flash", []) or []
-    context.setdefault("error", None)
+    problem = session.pop("problem", None) or {}
+    context.setdefault("error", problem.get("message"))
+    context.setdefault("error_field", problem.get("field"))
     categories = await shop.catalog.categories()
     garments = {category.slug: category.garment for category in categories}
     return Template(
@@ -28,6 +33,8 @@ async def page(request: Request[Any, Any, Any], template: str, status_code: int 
             "customer": await customer_of(request),
             "cart_count": await _cart_count(request),
             "flashes": flashes,
+            "added": session.pop("added", None),
+            "site_url": str(request.base_url).rstrip("/"),
             "nav_categories": categories,
             "price": format_price,
             "colour_hex": colour_hex,
@@ -36,6 +43,30 @@ async def page(request: Request[Any, Any, Any], template: str, status_code: int 
             **context,
         },
         status_code=status_code,
+    )
+
+
+def tell_problem(session: ShopperSession, message: str, field: str | None = None) -> None:
+    """Show ``message`` as an alert on the next page (after a redirect); ``field`` says which control it is about."""
+    session.set("problem", {"message": message, "field": field})
+
+
+def confirm_added(session: ShopperSession, cart: CartView, sku: str, quantity: int) -> None:
+    """Name what was just added on the next page, with the way to the cart."""
+    line = next((line for line in cart.items if line.sku == sku), None)
+    if line is None:
+        session.flash("Added to your cart.")
+        return
+    session.set(
+        "added",
+        {
+            "quantity": quantity,
+            "name": line.name,
+            "colour": line.colour,
+            "size": line.size,
+            "in_cart": line.quantity,
+            "cart_count": cart.count,
+        },
     )
 
 

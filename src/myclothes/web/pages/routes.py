@@ -25,7 +25,17 @@ from myclothes.web.deps import (
 )
 from myclothes.web.errors import status_of
 from myclothes.web.pages import icons
-from myclothes.web.pages.render import form, page, redirect, safe_next, to_cents, to_int
+from myclothes.web.pages.picker import back_to_picker, picked_quantity, picked_sku, picker_for
+from myclothes.web.pages.render import (
+    confirm_added,
+    form,
+    page,
+    redirect,
+    safe_next,
+    tell_problem,
+    to_cents,
+    to_int,
+)
 
 COLOURS_SHOWN = 16
 SIZES = ("XS", "S", "M", "L", "XL", "XXL", "28", "30", "32", "34", "36")
@@ -80,9 +90,11 @@ async def products(request: Request[Any, Any, Any]) -> Template:
 
 
 @get("/products/{slug:str}", include_in_schema=False)
-async def product(request: Request[Any, Any, Any], slug: str) -> Template:
+async def product(
+    request: Request[Any, Any, Any], slug: str, colour: str | None = None, size: str | None = None
+) -> Template:
     item = await shop_of(request).catalog.product(slug)
-    return await page(request, "product.html", product=item)
+    return await page(request, "product.html", product=item, picker=picker_for(item, colour, size))
 
 
 @get("/images/{garment:str}/{colour:str}", include_in_schema=False, sync_to_thread=False)
@@ -112,12 +124,11 @@ async def _cart_action(request: Request[Any, Any, Any], action: str) -> Response
     back = safe_next(data.get("next"), "/cart")
     try:
         if action == "add":
-            if not sku:
-                raise InvalidInput("choose a size and colour", field="sku")
-            quantity = to_int(data.get("quantity"), "quantity", 1) or 0
-            await shop.carts.add(await writable_cart_id(request), sku, quantity)
-            session.flash("Added to your cart.")
-            return redirect(back)
+            sku = await picked_sku(shop.catalog, data)
+            quantity = picked_quantity(data.get("quantity"))
+            view = await shop.carts.add(await writable_cart_id(request), sku, quantity)
+            confirm_added(session, view, sku, quantity)
+            return redirect(back_to_picker(back, data))
         if action == "update":
             await shop.carts.set_quantity(
                 await writable_cart_id(request), sku, to_int(data.get("quantity"), "quantity", 0) or 0
@@ -129,8 +140,8 @@ async def _cart_action(request: Request[Any, Any, Any], action: str) -> Response
     except StoreUnavailable:
         raise  # the friendly 503 page: nothing could be kept anyway
     except ShopError as problem:
-        session.flash(f"Could not update the cart: {problem}")
-        return redirect(back)
+        tell_problem(session, f"Could not update the cart: {problem.message}", problem.field)
+        return redirect(back_to_picker(back, data) if action == "add" else back)
     return redirect("/cart")
 
 
