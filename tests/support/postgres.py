@@ -7,6 +7,7 @@ tmp dirs are private to root), removed by :meth:`PostgresCluster.stop`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -14,11 +15,12 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from tests.support.server import free_port, stop_process
+from tests.support.server import children, free_port, frozen, stop_process
 
 PG_BIN = Path(os.environ.get("MYCLOTHES_PG_BIN", "/usr/lib/postgresql/15/bin"))
 USER = "postgres"
@@ -95,6 +97,14 @@ class PostgresNode:
     def stop(self, fast: bool = True, timeout: float = 20.0) -> None:
         """Stop by PID: SIGINT (fast shutdown) or SIGTERM (smart), SIGKILL after ``timeout``."""
         stop_process(self.process, signal.SIGINT if fast else signal.SIGTERM, timeout)
+
+    @contextlib.contextmanager
+    def frozen(self) -> Iterator[None]:
+        """SIGSTOP the postmaster, then (no backend can start any more) every child: the server hangs, connects
+        and queries time out rather than fail; all resume on the way out."""
+        assert self.process is not None
+        with frozen([self.process.pid]), frozen(children(self.process.pid)):
+            yield
 
     def reload(self) -> None:
         """Re-read the configuration (SIGHUP to the postmaster's PID)."""

@@ -74,6 +74,10 @@ class RedisServer:
     def stop(self, kill: bool = False) -> None:
         stop_process(self.process, signal.SIGKILL if kill else signal.SIGTERM)
 
+    def pids(self) -> list[int]:
+        assert self.process is not None
+        return [self.process.pid]
+
     def __enter__(self) -> RedisServer:
         return self.start()
 
@@ -115,3 +119,7 @@ class SentinelServer:
 
     def stop(self) -> None:
         stop_process(self.process)
+
+    def pids(self) -> list[int]:
+        assert self.process is not None
+        return [self.process.pid]
