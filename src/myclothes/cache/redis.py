@@ -5,8 +5,10 @@ outlives the Redis entry). Every overwrite or delete is published on one channel
 drops those keys from its near cache. While the listener is not subscribed (Redis down, reconnecting) the near
 cache is emptied and bypassed, so a missed invalidation can never serve an old price.
 
-If Redis fails, the cache behaves as empty for ``retry_after_s`` (a circuit breaker, so a dead Redis costs no
-time per request) and the catalog is served from the database: slower, never an error.
+If Redis fails (an error, a failover reply such as ``READONLY``, or no answer within ``OPERATION_DEADLINE_S``,
+Sentinel discovery and connect included), the cache behaves as empty for ``retry_after_s`` (a circuit breaker,
+so a dead or hung Redis costs no time per request) and the catalog is served from the database: slower, never an
+error. The client retries nothing by itself (``redisconn.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from myclothes.cache.memory import MemoryCache
 
 log = logging.getLogger("myclothes.cache.redis")
 CHANNEL = "myclothes:cache:invalidate"
+OPERATION_DEADLINE_S = 0.5  # a cache look-up must never cost more than the database query it saves
 
 
 class RedisCache:
@@ -66,11 +69,15 @@ class RedisCache:
     async def _fetch(self, key: str) -> bytes | None:
         seen = self._invalidations
         try:
-            async with self._slots, self.client.pipeline(transaction=False) as pipe:
+            async with (
+                asyncio.timeout(OPERATION_DEADLINE_S),
+                self._slots,
+                self.client.pipeline(transaction=False) as pipe,
+            ):
                 pipe.get(key)
                 pipe.pttl(key)
                 value, ttl_ms = await pipe.execute()
-        except (RedisError, OSError) as error:
+        except (RedisError, OSError) as error:  # OSError includes the deadline's TimeoutError
             self._failed("get", error)
             return None
         if value is not None and self._subscribed and ttl_ms > 0 and seen == self._invalidations:
@@ -82,7 +89,11 @@ class RedisCache:
         if self._is_down():
             return
         try:
-            async with self._slots, self.client.pipeline(transaction=False) as pipe:
+            async with (
+                asyncio.timeout(OPERATION_DEADLINE_S),
+                self._slots,
+                self.client.pipeline(transaction=False) as pipe,
+            ):
                 pipe.set(key, value, px=max(1, int(ttl_s * 1000)))
                 pipe.publish(self.channel, key)
                 await pipe.execute()
@@ -94,7 +105,7 @@ class RedisCache:
             return
         seen = self._invalidations
         try:
-            async with self._slots:
+            async with asyncio.timeout(OPERATION_DEADLINE_S), self._slots:
                 added = await self.client.set(key, value, px=max(1, int(ttl_s * 1000)), nx=True)
         except (RedisError, OSError) as error:
             self._failed("add", error)
@@ -107,7 +118,11 @@ class RedisCache:
         if not keys or self._is_down():
             return
         try:
-            async with self._slots, self.client.pipeline(transaction=False) as pipe:
+            async with (
+                asyncio.timeout(OPERATION_DEADLINE_S),
+                self._slots,
+                self.client.pipeline(transaction=False) as pipe,
+            ):
                 pipe.delete(*keys)
                 pipe.publish(self.channel, "\n".join(keys))
                 await pipe.execute()
@@ -115,8 +130,9 @@ class RedisCache:
             self._failed("delete", error)
 
     async def ping(self) -> None:
-        """Raise if Redis cannot be reached."""
-        await self.client.ping()
+        """Raise if Redis cannot be reached within the operation deadline."""
+        async with asyncio.timeout(OPERATION_DEADLINE_S):
+            await self.client.ping()
 
     async def close(self) -> None:
         """Stop the invalidation listener and close the connections."""

@@ -4,12 +4,16 @@ Each cart is a hash ``sku -> quantity`` plus a ``~c`` field holding its creation
 every write (``SESSION_IDLE_S``) but never past the cart's absolute lifetime (``SESSION_ABSOLUTE_S``). Line order
 is insertion order (hashes of at most 128 fields keep it; a cart holds at most 100 lines).
 
-A failover shows up as a connection error: each operation is retried once, then reported as ``StoreUnavailable``.
+A failover shows up as a connection error or a timeout, or as a reply saying the server cannot take the command
+yet (``READONLY``, ``NOREPLICAS``, ``LOADING``, ``MASTERDOWN``, ``TRYAGAIN``). This is the client's only retry
+policy (``redisconn.py`` turns redis-py's own off): one retry after a short pause, the whole call (Sentinel
+discovery, connect, command and ``WAIT``) under one deadline, then ``StoreUnavailable`` (503), never a 500.
 With ``wait_for_replica`` a write counts as done only when a replica acknowledged it (``WAIT 1``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -18,7 +22,7 @@ from typing import Any, TypeVar
 import msgspec
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import MasterDownError, ReadOnlyError, RedisError, ResponseError, TryAgainError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from myclothes.carts.base import LINE_LIMIT_MESSAGE, quantity_limit_message
@@ -30,6 +34,10 @@ log = logging.getLogger("myclothes.carts.redis")
 T = TypeVar("T")
 PREFIX = "myclothes:v1"
 UNAVAILABLE = "Your cart is temporarily unavailable. Please try again in a moment."
+CALL_DEADLINE_S = 1.2  # two attempts of a 0.5 s socket timeout, the pause, and slack
+RETRY_PAUSE_S = 0.075
+# Replies (error codes) meaning "this server cannot take the command right now": a failover is in progress.
+FAILOVER_REPLIES = ("READONLY", "NOREPLICAS", "LOADING", "MASTERDOWN", "TRYAGAIN")
 
 # Shared prologue: the cart's TTL from its creation time (a cart past its absolute lifetime starts over).
 _TTL = """
@@ -114,23 +122,42 @@ def _lines(flat: list[Any]) -> list[CartLine]:
     return lines
 
 
+def failover_in_progress(error: RedisError) -> bool:
+    """True for errors a failover produces: lost or refused connections, timeouts, no master known yet, and
+    replies saying the server cannot take the command now (a demoted primary, a replica still loading...)."""
+    if isinstance(error, (RedisConnectionError, RedisTimeoutError, ReadOnlyError, TryAgainError, MasterDownError)):
+        return True  # ConnectionError covers LOADING (BusyLoadingError) and Sentinel's MasterNotFoundError
+    if isinstance(error, ResponseError):
+        code = str(getattr(error, "status_code", None) or str(error).split(" ", 1)[0])
+        return code in FAILOVER_REPLIES
+    return False
+
+
 class _RedisBacked:
     def __init__(self, client: Redis, wait_for_replica: bool = False) -> None:
         self.client = client
         self.wait_for_replica = wait_for_replica
 
     async def _call(self, operation: Callable[[], Awaitable[T]], write: bool = False) -> T:
-        """Run ``operation``, retrying once on a connection error (a failover in progress)."""
-        for attempt in (1, 2):
-            try:
-                result = await operation()
-                if write and self.wait_for_replica and await self.client.wait(1, 200) < 1:
-                    raise StoreUnavailable("No replica confirmed the change. Please try again.")
-                return result
-            except (RedisConnectionError, RedisTimeoutError) as error:
-                if attempt == 2:
-                    log.warning("redis unavailable: %s", error)
-                    raise StoreUnavailable(UNAVAILABLE) from None
+        """Run ``operation``; during a failover retry once after a short pause, all within ``CALL_DEADLINE_S``."""
+        try:
+            async with asyncio.timeout(CALL_DEADLINE_S):
+                for attempt in (1, 2):
+                    try:
+                        result = await operation()
+                        if write and self.wait_for_replica and await self.client.wait(1, 200) < 1:
+                            raise StoreUnavailable("No replica confirmed the change. Please try again.")
+                        return result
+                    except RedisError as error:
+                        if not failover_in_progress(error):
+                            raise
+                        if attempt == 2:
+                            log.warning("redis unavailable: %s: %s", type(error).__name__, error)
+                            raise StoreUnavailable(UNAVAILABLE) from None
+                    await asyncio.sleep(RETRY_PAUSE_S)
+        except TimeoutError:
+            log.warning("redis call exceeded its %g s deadline", CALL_DEADLINE_S)
+            raise StoreUnavailable(UNAVAILABLE) from None
         raise AssertionError("unreachable")
 
 

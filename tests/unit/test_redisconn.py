@@ -1,0 +1,29 @@
+"""Every Redis client has one explicit retry policy (none: the stores decide) and sub-second timeouts."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from myclothes.redisconn import CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S, create_redis
+from myclothes.settings import Settings
+
+
+def _assert_bounded(client: Redis) -> None:
+    kwargs = client.connection_pool.connection_kwargs
+    assert kwargs["retry"].get_retries() == 0
+    assert kwargs["socket_timeout"] == SOCKET_TIMEOUT_S <= 0.5
+    assert kwargs["socket_connect_timeout"] == CONNECT_TIMEOUT_S <= 0.5
+
+
+def test_a_plain_client_does_not_retry_on_its_own() -> None:
+    _assert_bounded(create_redis(Settings(redis_url="redis://127.0.0.1:1/0")))
+
+
+def test_the_sentinel_master_client_and_the_sentinel_connections_do_not_retry_on_their_own() -> None:
+    client = create_redis(Settings(redis_sentinels=("127.0.0.1:1", "127.0.0.1:2"), redis_url="redis://:pw@x/0"))
+    _assert_bounded(client)
+    assert client.connection_pool.connection_kwargs["password"] == "pw"
+    sentinels = client.connection_pool.sentinel_manager.sentinels  # type: ignore[attr-defined]
+    assert len(sentinels) == 2
+    for sentinel in sentinels:
+        _assert_bounded(sentinel)
