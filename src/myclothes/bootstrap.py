@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -41,6 +42,7 @@ class Shop:
     accounts: AccountService
     checkout: CheckoutService
     admin: AdminService
+    cache_ping: Callable[[], Awaitable[None]] | None = None  # a remote catalog cache to check for readiness
 
     @property
     def cart_per_browser(self) -> bool:
@@ -86,7 +88,8 @@ def build_shop(settings: Settings, hasher: PasswordHasher | None = None) -> Shop
     redis = create_redis(settings) if settings.redis_url or settings.redis_sentinels else None
     raw_cart_store, session_store, client_state = _stores(settings, database, redis)
     cart_store = InstrumentedCartStore(raw_cart_store)
-    catalog = CatalogService(database, CacheAside(_cache(settings), settings.catalog_cache_ttl_s))
+    cache = _cache(settings)
+    catalog = CatalogService(database, CacheAside(cache, settings.catalog_cache_ttl_s))
     limits = LoginLimits(
         account_max_per_hour=settings.login_account_max_per_hour,
         ip_max_per_window=settings.login_ip_max_per_window,
@@ -104,4 +107,5 @@ def build_shop(settings: Settings, hasher: PasswordHasher | None = None) -> Shop
         accounts=AccountService(database, hasher or Argon2Hasher(), limits),
         checkout=CheckoutService(database, cart_store, catalog),
         admin=AdminService(database, catalog),
+        cache_ping=cache.ping if isinstance(cache, RedisCache) else None,
     )

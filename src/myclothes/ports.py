@@ -177,14 +177,40 @@ class UnitOfWork(Protocol):
     def orders(self) -> OrderRepository: ...
 
 
+class CommitPosition(Protocol):
+    """Where a shopper's newest commit is (read-your-writes): the web tier keeps ``lsn`` in the session."""
+
+    lsn: str | None
+
+
 class Database(Protocol):
-    """Explicit read and write units: ``writer()`` goes to the primary, ``reader()`` may use a replica."""
+    """Explicit read and write units: ``writer()`` goes to the primary, ``reader()`` may use a replica.
+
+    When the primary cannot be reached, ``writer()`` raises ``StoreUnavailable`` (fast, never a driver error) and
+    ``reader()`` keeps answering from a replica if one can.
+    """
 
     def reader(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
 
     def writer(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
 
-    async def ping(self) -> None: ...
+    @property
+    def has_replicas(self) -> bool:
+        """True when reads may be served by read replicas."""
+        ...
+
+    async def ping_primary(self) -> None:
+        """Raise unless the primary answers and takes writes."""
+        ...
+
+    async def ping_replica(self) -> None:
+        """Raise unless at least one read replica answers."""
+        ...
+
+    def track_session_lsn(self, lsn: str | None) -> CommitPosition:
+        """Read-your-writes for this request, starting from the position the session stored; return the position
+        ``writer()`` advances."""
+        ...
 
 
 class PasswordHasher(Protocol):

@@ -167,8 +167,12 @@ def test_cart_store_outage_keeps_the_catalog_and_answers_503(tmp_path: Path) -> 
             assert response.headers["retry-after"]
             page = shop.get("/cart")
             assert page.status_code == 503 and "Temporarily unavailable" in page.text
-            ready = shop.get("/readyz")
+            deadline = time.monotonic() + 3  # readiness is checked at most once a second
+            while (ready := shop.get("/readyz")).json()["checks"]["cart_store"] == "ok":
+                assert time.monotonic() < deadline, ready.json()
+                time.sleep(0.1)
             assert ready.status_code == 200 and ready.json()["checks"]["cart_store"].startswith("error")
+            assert ready.json()["can_write"] is False and shop.get("/readyz/write").status_code == 503
 
 
 def test_cookie_security_flag_is_set_when_configured(tmp_path: Path) -> None:

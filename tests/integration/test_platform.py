@@ -13,7 +13,10 @@ def test_health_and_readiness(client: ShopClient) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": "ok", "cart_store": "ok"}
+    body = ready.json()
+    assert body["checks"]["database_primary"] == "ok" and body["checks"]["cart_store"] == "ok"
+    assert body["can_write"] is True
+    assert client.get("/readyz/write").status_code == 200
 
 
 def test_metrics_use_the_documented_names(client: ShopClient, skus: list[str]) -> None:

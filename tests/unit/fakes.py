@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from myclothes.domain.catalog import Variant
@@ -61,6 +62,11 @@ class FakeOrders:
         return order
 
 
+@dataclass
+class FakePosition:
+    lsn: str | None
+
+
 class FakeDatabase:
     """Reader and writer share the fakes; a failed writer block discards nothing (tests check that it raised)."""
 
@@ -79,5 +85,13 @@ class FakeDatabase:
         self.writes += 1
         yield self
 
-    async def ping(self) -> None:
+    has_replicas = False
+
+    async def ping_primary(self) -> None:
         return None
+
+    async def ping_replica(self) -> None:
+        raise LookupError("no replicas")
+
+    def track_session_lsn(self, lsn: str | None) -> FakePosition:
+        return FakePosition(lsn)

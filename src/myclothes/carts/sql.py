@@ -36,12 +36,12 @@ class SqlCartStore:
     async def lines(self, cart_id: str) -> list[CartLine]:
         # The primary's read pool: never a replica (a cart must show its own last write), never the single
         # SQLite writer connection (reads would queue behind writes).
-        async with self.database.reader_engine.connect() as connection:
+        async with self.database.primary_connection() as connection:
             return await self._lines(connection, cart_id)
 
     async def add(self, cart_id: str, sku: str, quantity: int, limit: int = MAX_QUANTITY) -> list[CartLine]:
         limit = min(limit, MAX_QUANTITY)
-        async with self.database.writer_engine.begin() as connection:
+        async with self.database.primary_transaction() as connection:
             existing = (
                 await connection.execute(
                     select(cart_lines.c.quantity).where(cart_lines.c.cart_id == cart_id, cart_lines.c.sku == sku)
@@ -70,7 +70,7 @@ class SqlCartStore:
         validate_quantity(quantity, allow_zero=True)
         if quantity == 0:
             return await self.remove(cart_id, sku)
-        async with self.database.writer_engine.begin() as connection:
+        async with self.database.primary_transaction() as connection:
             lines = {line.sku: line.quantity for line in await self._lines(connection, cart_id)}
             if sku not in lines:
                 check_add(None, len(lines), quantity)
@@ -84,16 +84,16 @@ class SqlCartStore:
             return await self._lines(connection, cart_id)
 
     async def remove(self, cart_id: str, sku: str) -> list[CartLine]:
-        async with self.database.writer_engine.begin() as connection:
+        async with self.database.primary_transaction() as connection:
             await connection.execute(delete(cart_lines).where(cart_lines.c.cart_id == cart_id, cart_lines.c.sku == sku))
             return await self._lines(connection, cart_id)
 
     async def clear(self, cart_id: str) -> None:
-        async with self.database.writer_engine.begin() as connection:
+        async with self.database.primary_transaction() as connection:
             await connection.execute(delete(cart_lines).where(cart_lines.c.cart_id == cart_id))
 
     async def merge(self, source_id: str, target_id: str) -> list[MergeChange]:
-        async with self.database.writer_engine.begin() as connection:
+        async with self.database.primary_transaction() as connection:
             source = await self._lines(connection, source_id)
             if not source:
                 return []
@@ -113,7 +113,7 @@ class SqlCartStore:
             return changes
 
     async def ping(self) -> None:
-        async with self.database.reader_engine.connect() as connection:
+        async with self.database.primary_connection() as connection:
             await connection.execute(text("SELECT 1"))
 
     @staticmethod
@@ -134,7 +134,7 @@ class SqlSessionStore:
         self._insert = _upsert(database)
 
     async def load(self, session_id: str, now: float) -> SessionRecord | None:
-        async with self.database.reader_engine.connect() as connection:  # the primary, as for carts
+        async with self.database.primary_connection() as connection:  # the primary, as for carts
             row = (
                 await connection.execute(
                     select(sessions.c.data, sessions.c.created_at, sessions.c.expires_at).where(
@@ -154,11 +154,11 @@ class SqlSessionStore:
             index_elements=[sessions.c.id],
             set_={"data": statement.excluded.data, "expires_at": statement.excluded.expires_at},
         )
-        async with self.database.writer_engine.begin() as connection:
+        async with self.database.primary_transaction() as connection:
             await connection.execute(statement)
             if random.random() < 0.01:
                 await connection.execute(delete(sessions).where(sessions.c.expires_at < time.time()))
 
     async def delete(self, session_id: str) -> None:
-        async with self.database.writer_engine.begin() as connection:
+        async with self.database.primary_transaction() as connection:
             await connection.execute(delete(sessions).where(sessions.c.id == session_id))

@@ -26,7 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from myclothes.db.consistency import lsn_to_int
 
 REPLICA_FALLBACKS = Counter(
-    "myclothes_replica_fallbacks_total", "Reads sent to the primary instead of a replica, by reason", ["reason"]
+    "myclothes_replica_fallbacks_total",
+    "Reads not served where routing first sent them, by reason: to the primary (no_healthy_replica, "
+    "behind_session, replica_error) or, while the primary cannot be reached, to a replica (primary_unreachable)",
+    ["reason"],
 )
 log = logging.getLogger("myclothes.db.replicas")
 
@@ -74,6 +77,7 @@ class ReplicaRouter:
         self._task: asyncio.Task[None] | None = None
         self._first_round = asyncio.Event()
         self._none_left_logged = False
+        self.primary_reachable = True  # the last probe of the primary answered (writes then stop waiting on it)
 
     async def start(self) -> None:
         """Start the health loop on first use and wait for its first round (so the first read is routed)."""
@@ -111,8 +115,13 @@ class ReplicaRouter:
         try:
             lsn = await self._scalar(self.primary_probe, "SELECT pg_current_wal_lsn()::text")
             self._samples.append((now, lsn_to_int(str(lsn))))
+            if not self.primary_reachable:
+                log.info("database primary answers again")
+            self.primary_reachable = True
         except Exception as error:  # without the primary, lag is judged on the samples we have
-            log.debug("primary probe failed: %s", error)
+            if self.primary_reachable:
+                log.warning("database primary probe failed (%s): reads stay on the replicas", type(error).__name__)
+            self.primary_reachable = False
         window = max(10.0, 4 * self.max_lag_s)
         while len(self._samples) > 1 and self._samples[0][0] < now - window:
             self._samples.popleft()
@@ -163,11 +172,19 @@ class ReplicaRouter:
         replica.reason = reason
 
     async def _row(self, engine: AsyncEngine, sql: str) -> tuple[object, ...]:
+        """One row within ``timeout_s``. The query runs as a task of its own and is not cancelled when late (a
+        cancelled query waits for its connection's cleanup, statement timeout included): the round moves on."""
+
         async def run() -> tuple[object, ...]:
             async with engine.connect() as connection:
                 return tuple((await connection.execute(text(sql))).one())
 
-        return await asyncio.wait_for(run(), self.timeout_s)
+        query = asyncio.ensure_future(run())
+        done, _ = await asyncio.wait({query}, timeout=self.timeout_s)
+        if not done:
+            query.add_done_callback(_retrieve)
+            raise TimeoutError(f"no answer within {self.timeout_s:g} s")
+        return query.result()
 
     async def _scalar(self, engine: AsyncEngine, sql: str) -> object:
         return (await self._row(engine, sql))[0]
@@ -197,3 +214,9 @@ class ReplicaRouter:
     def status(self) -> list[dict[str, object]]:
         """Each replica's name, verdict, lag and reason (for logs, tests and operators)."""
         return [{"name": r.name, "healthy": r.healthy, "lag_s": r.lag_s, "reason": r.reason} for r in self.replicas]
+
+
+def _retrieve(task: asyncio.Future[tuple[object, ...]]) -> None:
+    """Done callback for a probe nobody waits for any more: collect its outcome so it is not logged as lost."""
+    if not task.cancelled():
+        task.exception()

@@ -12,13 +12,14 @@ from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Tag
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from myclothes.settings import Settings
 from myclothes.web.api import api_router
 from myclothes.web.errors import EXCEPTION_HANDLERS
-from myclothes.web.health import healthz, readyz
+from myclothes.web.health import Readiness, healthz, probes_for, readyz, readyz_write
 from myclothes.web.observability import LatencyMiddleware, metrics, served_by
 from myclothes.web.pages import routes as pages
 from myclothes.web.session import SessionMiddleware
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state["shop"] = shop
+        app.state["readiness"] = Readiness(probes_for(shop))
         try:
             yield
         finally:
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *pages.handlers,
             healthz,
             readyz,
+            readyz_write,
             metrics,
             create_static_files_router(path="/static", directories=[PAGES / "static"], include_in_schema=False),
         ],
@@ -74,6 +77,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version="0.1.0",
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
+            tags=[
+                Tag(
+                    name="health",
+                    description=(
+                        "`/healthz`: the process is up (liveness). `/readyz`: it can serve reads, some database "
+                        "endpoint answers (what load balancers check; never the primary, cart store or cache "
+                        "alone). `/readyz/write`: the database primary and the cart store take writes. Both "
+                        "`/readyz` answers report every dependency and `can_write`, 200 or 503."
+                    ),
+                )
+            ],
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         state=None,
