@@ -68,6 +68,7 @@ class Settings:
     login_ip_max_per_window: int = 30
     login_ip_window_s: int = 300
     seed_products: int = 120
+    request_deadline_s: float = 5.0  # a request that has sent nothing by then answers 503 with Retry-After
 
     @property
     def effective_database_url(self) -> str:
@@ -101,7 +102,7 @@ class Settings:
         for name in ("DATABASE_REPLICA_URLS", "REDIS_SENTINELS", "SECRET_KEYS"):
             if (v := get(name)) is not None:
                 values[name.lower()] = _csv(v)
-        for name in ("REPLICA_MAX_LAG_S", "CATALOG_CACHE_TTL_S"):
+        for name in ("REPLICA_MAX_LAG_S", "CATALOG_CACHE_TTL_S", "REQUEST_DEADLINE_S"):
             if (v := get(name)) is not None:
                 values[name.lower()] = _number(name, v, float)
         for name in (
@@ -137,6 +138,8 @@ class Settings:
         needs_redis = self.cart_store == "redis" or self.cache == "redis"
         if needs_redis and not (self.redis_url or self.redis_sentinels):
             raise SettingsError(f"{PREFIX}REDIS_URL or {PREFIX}REDIS_SENTINELS is required for Redis")
+        if self.request_deadline_s <= 0:
+            raise SettingsError(f"{PREFIX}REQUEST_DEADLINE_S must be more than 0, got {self.request_deadline_s!r}")
         if any(key.lower() in DEV_PLACEHOLDER_KEYS or len(key) < 16 for key in self.secret_keys):
             raise SettingsError(f"{PREFIX}SECRET_KEYS entries must be random strings of at least 16 characters")
 

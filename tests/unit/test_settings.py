@@ -15,6 +15,7 @@ def test_defaults_are_the_embedded_store() -> None:
     assert settings.cache == "memory"
     assert settings.effective_database_url.startswith("sqlite+aiosqlite:///")
     assert settings.effective_database_url.endswith("var/myclothes.db")
+    assert settings.request_deadline_s == 5.0
 
 
 def test_values_are_read_and_parsed() -> None:
@@ -25,6 +26,7 @@ def test_values_are_read_and_parsed() -> None:
             "MYCLOTHES_DATABASE_REPLICA_URLS": "a, b,,c",
             "MYCLOTHES_COOKIE_SECURE": "yes",
             "MYCLOTHES_SESSION_IDLE_S": "60",
+            "MYCLOTHES_REQUEST_DEADLINE_S": "2.5",
             "MYCLOTHES_SECRET_KEYS": "k" * 20 + "," + "o" * 20,
         }
     )
@@ -33,6 +35,7 @@ def test_values_are_read_and_parsed() -> None:
     assert settings.database_replica_urls == ("a", "b", "c")
     assert settings.cookie_secure is True
     assert settings.session_idle_s == 60
+    assert settings.request_deadline_s == 2.5
     assert settings.secret_keys == ("k" * 20, "o" * 20)
 
 
@@ -45,6 +48,8 @@ def test_values_are_read_and_parsed() -> None:
         ("SESSION_IDLE_S", "soon"),
         ("SECRET_KEYS", "change-me"),
         ("REPLICA_MAX_LAG_S", "-1"),
+        ("REQUEST_DEADLINE_S", "0"),
+        ("REQUEST_DEADLINE_S", "soon"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:

@@ -18,7 +18,8 @@ from litestar.template import TemplateConfig
 
 from myclothes.settings import Settings
 from myclothes.web.api import api_router
-from myclothes.web.errors import EXCEPTION_HANDLERS
+from myclothes.web.deadline import RequestDeadlineMiddleware
+from myclothes.web.errors import EXCEPTION_HANDLERS, add_retry_after
 from myclothes.web.health import Readiness, healthz, probes_for, readyz, readyz_write
 from myclothes.web.observability import LatencyMiddleware, metrics, served_by
 from myclothes.web.pages import routes as pages
@@ -59,10 +60,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         lifespan=[lifespan],
         middleware=[
+            RequestDeadlineMiddleware(settings.request_deadline_s),
             LatencyMiddleware(),
             SessionMiddleware(shop.session_store, settings, shop.client_state, shop.database.track_session_lsn),
         ],
-        before_send=[served_by(settings.instance)],
+        before_send=[served_by(settings.instance), add_retry_after],
         csrf_config=CSRFConfig(
             secret=settings.secret_keys[0],
             cookie_name="csrftoken",

@@ -7,9 +7,11 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
+from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import Message, Scope
 
 from myclothes.domain.errors import (
     AuthenticationRequired,
@@ -37,6 +39,9 @@ STATUS: dict[type[ShopError], int] = {
     TooManyAttempts: 429,
     StoreUnavailable: 503,
 }
+# How long a client should wait before trying again: a failover (Redis Sentinel, Patroni) completes in a few
+# seconds; failed-login limits last much longer.
+RETRY_AFTER_S = {429: 60, 503: 2}
 TITLES = {
     400: "That did not look right",
     401: "Please log in",
@@ -95,11 +100,16 @@ def shop_error_handler(request: Request[Any, Any, Any], error: ShopError) -> Res
     if status == 401 and not is_api(request) and request.method == "GET":
         return Redirect(f"/account/login?next={quote(request.url.path)}")  # type: ignore[return-value]
     extra = {"field": error.field} if error.field else None
-    headers = {"Retry-After": "60"} if status in (429, 503) else None
-    response = _respond(request, status, str(error) if error.field else error.message, extra)
-    if headers:
-        response.headers.update(headers)
-    return response
+    return _respond(request, status, str(error) if error.field else error.message, extra)
+
+
+async def add_retry_after(message: Message, _scope: Scope) -> None:
+    """A ``before_send`` hook: every 429 and 503, whoever rendered it (a page re-shown with its error included),
+    says when to try again."""
+    if message["type"] == "http.response.start" and message["status"] in RETRY_AFTER_S:
+        headers = MutableScopeHeaders.from_message(message)
+        if "retry-after" not in headers:
+            headers["retry-after"] = str(RETRY_AFTER_S[message["status"]])
 
 
 def http_error_handler(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
