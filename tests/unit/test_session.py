@@ -47,3 +47,12 @@ def test_idle_expiry_slides_at_most_hourly() -> None:
     assert not recent.dirty
     stale = ShopperSession(SETTINGS, SessionRecord("id", {}, 0.0, expires_at=1000.0 + 3600 - 3700), now=1000.0)
     assert stale.dirty
+
+
+def test_a_session_that_could_not_be_read_is_never_shadowed_by_a_new_one() -> None:
+    session = ShopperSession(SETTINGS, None, now=1000.0)
+    session.unavailable = True  # the store did not answer: the shopper's real session may still exist
+    session.flash("Added to your cart.")
+    assert session.record is None and not session.dirty  # no new id, so no cookie replacing theirs
+    session.login(42)  # a login starts a session of its own, whatever the old one held
+    assert session.record is not None and session.customer_id == 42

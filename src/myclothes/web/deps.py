@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from myclothes.bootstrap import Shop
 
 
+SESSION_UNAVAILABLE = "Your account is temporarily unavailable. Please try again in a few seconds."
+
+
 def shop_of(request: Request[Any, Any, Any]) -> Shop:
     return request.app.state["shop"]  # type: ignore[no-any-return]
 
@@ -23,7 +26,8 @@ def session_of(request: Request[Any, Any, Any]) -> ShopperSession:
 
 
 async def customer_of(request: Request[Any, Any, Any]) -> Customer | None:
-    """The logged-in customer, or None. Cached on the request."""
+    """The logged-in customer, or None (also while the session store cannot be read: browse as a guest). Cached
+    on the request."""
     state = request.scope["state"]
     if "customer" not in state:
         session = session_of(request)
@@ -35,8 +39,12 @@ async def customer_of(request: Request[Any, Any, Any]) -> Customer | None:
 
 
 async def require_customer(request: Request[Any, Any, Any]) -> Customer:
+    """The logged-in customer. While the session store cannot be read, who this is is unknown (not absent):
+    ``StoreUnavailable`` (503, try again), never "log in first"."""
     customer = await customer_of(request)
     if customer is None:
+        if session_of(request).unavailable:
+            raise StoreUnavailable(SESSION_UNAVAILABLE)
         raise AuthenticationRequired("log in first")
     return customer
 

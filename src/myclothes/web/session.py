@@ -76,6 +76,8 @@ class ShopperSession:
 
     def set(self, key: str, value: Any) -> None:
         if self.record is None:
+            if self.unavailable:
+                return  # the shopper's session exists but cannot be read: never shadow it with a new one
             self.record = SessionRecord(id=new_session_id(), data={}, created_at=self.now)
         self.record.data[key] = value
         self.dirty = True
@@ -132,7 +134,8 @@ class SessionMiddleware(ASGIMiddleware):
     """Loads the session before the handler and saves it (and sets the cookie) before the response starts.
 
     With a client-side cart store it also hands the request's cookies to the store and sends its ``Set-Cookie``.
-    If the session store is down the shopper is served as a guest (the catalog keeps working).
+    A request without a session cookie never touches the store. If the store cannot be read (each call is bounded,
+    see ``carts/redis.py``) the shopper browses as a guest; what needs to know who they are answers 503.
     """
 
     def __init__(
