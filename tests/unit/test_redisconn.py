@@ -27,3 +27,27 @@ def test_the_sentinel_master_client_and_the_sentinel_connections_do_not_retry_on
     assert len(sentinels) == 2
     for sentinel in sentinels:
         _assert_bounded(sentinel)
+
+
+async def test_a_write_on_a_transport_the_failover_closed_is_retried_then_unavailable_never_a_500() -> None:
+    import pytest
+
+    from myclothes.carts.redis import _RedisBacked
+    from myclothes.domain.errors import StoreUnavailable
+
+    calls = 0
+
+    async def closed_transport() -> None:
+        nonlocal calls
+        calls += 1
+        raise RuntimeError("unable to perform operation on <TCPTransport closed=True>; the handler is closed")
+
+    async def bug() -> None:
+        raise RuntimeError("something else entirely")
+
+    store = _RedisBacked(client=None)  # type: ignore[arg-type]
+    with pytest.raises(StoreUnavailable):
+        await store._call(closed_transport)
+    assert calls == 2  # one retry, as for any failover error
+    with pytest.raises(RuntimeError):
+        await store._call(bug)  # a real bug is not disguised as an outage

@@ -148,8 +148,13 @@ class _RedisBacked:
                         if write and self.wait_for_replica and await self.client.wait(1, 200) < 1:
                             raise StoreUnavailable("No replica confirmed the change. Please try again.")
                         return result
-                    except RedisError as error:
-                        if not failover_in_progress(error):
+                    except (RedisError, RuntimeError) as error:
+                        # RuntimeError: uvloop refuses a write on a transport that the failover just closed
+                        # ("unable to perform operation on <TCPTransport closed=True ...>"), seen in a drill.
+                        if isinstance(error, RuntimeError):
+                            if "closed" not in str(error):
+                                raise
+                        elif not failover_in_progress(error):
                             raise
                         if attempt == 2:
                             log.warning("redis unavailable: %s: %s", type(error).__name__, error)

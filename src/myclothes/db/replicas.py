@@ -147,7 +147,12 @@ class ReplicaRouter:
             return
         replica.replay_lsn = lsn_to_int(str(replay))
         replica.lag_s = self._lag(replica.replay_lsn)
-        if replica.lag_s > self.max_lag_s:
+        if not self.primary_reachable:
+            # No primary: nothing newer can be replayed, and the lag figure only grows with the clock since the
+            # last sample. A reachable standby is as fresh as any read can be, so it stays in rotation
+            # (during a PostgreSQL failover, browsing carried on only once this was so).
+            self._judge(replica, True, "primary unreachable: lag not judged")
+        elif replica.lag_s > self.max_lag_s:
             self._judge(replica, False, f"lagging {replica.lag_s:.1f} s (limit {self.max_lag_s:g} s)")
         else:
             self._judge(replica, True, "healthy")
