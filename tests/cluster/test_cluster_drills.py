@@ -82,6 +82,8 @@ def drill(cluster: Cluster, name: str, *extra: str) -> dict[str, Any]:
     report = json.loads((report_dir / "report.json").read_text())
     assert (report_dir / "report.md").read_text().startswith(f"# Drill `{name}`")
     assert (report_dir / "throughput.png").read_bytes()[:4] == b"\x89PNG"
+    samples = (report_dir / "samples.csv").read_text().splitlines()
+    assert samples[0] == "t_s,op,status,latency_ms,request,served_by" and len(samples) > report["requests"]
     assert result.returncode == (0 if report["passed"] else 1), result.stderr[-3000:]
     for key in (
         "acknowledged_cart_writes",

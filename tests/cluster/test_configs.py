@@ -56,6 +56,14 @@ def test_haproxy_fails_fast_over_to_another_web_process_and_keeps_no_unchecked_b
     assert web_servers and all(" check" in line for line in web_servers)
 
 
+def test_haproxy_bounds_each_web_process_and_queues_the_rest_briefly(tmp_path: Path) -> None:
+    text = configs.haproxy_config(plan(tmp_path))
+    backend = text.split("\nbackend web")[1].split("listen ")[0]
+    assert f"default-server maxconn {configs.WEB_MAXCONN} " in backend  # excess requests wait in HAProxy's queue
+    assert "timeout queue 2s" in text  # ... for at most 2 s, then a 503 with no work done
+    assert "option abortonclose" in text  # a shopper who gave up is not served to nobody
+
+
 def test_patroni_runs_synchronous_mode_with_scram_and_separate_roles(tmp_path: Path) -> None:
     topology = plan(tmp_path)
     config = yaml.safe_load(configs.patroni_config(topology, topology.of_kind("postgres")[0]))

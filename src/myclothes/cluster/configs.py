@@ -147,7 +147,15 @@ def sentinel_config(topology: Topology, node: Node, primary_port: int) -> str:
     )
 
 
-WEB_CHECKS = "inter 500ms fastinter 250ms downinter 500ms fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down"
+# Requests a web process works on at once; the rest wait in HAProxy's queue (first come, first served, to whichever
+# process frees a slot first) for at most ``timeout queue``. Bounded concurrency keeps a busy process's latency flat
+# instead of letting every request in it slow down together, and a shopper who gave up is dropped from the queue
+# (``abortonclose``) instead of being served to nobody.
+WEB_MAXCONN = 24
+WEB_CHECKS = (
+    f"maxconn {WEB_MAXCONN} inter 500ms fastinter 250ms downinter 500ms fall 2 rise 2"
+    " observe layer4 error-limit 1 on-error mark-down"
+)
 
 
 def haproxy_config(topology: Topology) -> str:
@@ -183,6 +191,7 @@ defaults
   timeout queue 2s
   retries 3
   option redispatch 1
+  option abortonclose
 
 frontend shop
   bind 127.0.0.1:{topology.lb_port}

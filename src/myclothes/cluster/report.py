@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import subprocess
@@ -18,6 +19,8 @@ class SampleLike(Protocol):
     op: str
     status: int
     latency_ms: float
+    path: str
+    served_by: str
 
     @property
     def ok(self) -> bool: ...
@@ -109,8 +112,12 @@ def _clean(value: Any) -> Any:
 
 
 def write_report(report: dict[str, Any], samples: Sequence[SampleLike], ops: Sequence[str], directory: Path) -> None:
-    """Write report.json, report.md and throughput.png into ``directory``."""
+    """Write report.json, report.md, samples.csv (every request) and throughput.png into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
+    with (directory / "samples.csv").open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["t_s", "op", "status", "latency_ms", "request", "served_by"])
+        writer.writerows([f"{s.t:.3f}", s.op, s.status, f"{s.latency_ms:.1f}", s.path, s.served_by] for s in samples)
     clean = _clean(report)
     (directory / "report.json").write_text(json.dumps(clean, indent=2))
     skip = ("criteria", "lost_carts", "ops", "capacity_steps", "passed")

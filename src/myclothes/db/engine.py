@@ -158,6 +158,7 @@ class _ReplicaConnection:
         self._database = database
         self._stack = stack
         self._primary: AsyncConnection | None = None
+        self._reconnected = False
 
     async def execute(self, statement: Any, parameters: Any = None) -> Any:
         if self._primary is None:
@@ -166,11 +167,37 @@ class _ReplicaConnection:
             except (DBAPIError, OSError) as error:  # OSError: a timeout or a lost socket, not wrapped by the driver
                 if isinstance(error, DBAPIError) and not _retry_on_primary(error):
                     raise
+                retried = await self._on_a_new_connection(statement, parameters)
+                if retried is not None:
+                    return retried[0]
                 self._database.replica_failed(self._replica, error)
                 if self._database.primary_known_down():
                     raise StoreUnavailable(READS_UNAVAILABLE) from error
                 self._primary = await self._stack.enter_async_context(self._database.reader_engine.connect())
         return await self._primary.execute(statement, parameters)
+
+    async def _on_a_new_connection(self, statement: Any, parameters: Any) -> tuple[Any] | None:
+        """Once per unit, repeat a read whose connection broke on a new connection to the same replica address.
+
+        A replica address may be a balancer over several standbys (HAProxy in the cluster): when one of them is
+        promoted or restarts, the balancer cuts its sessions, and a new connection reaches another standby. None
+        when that fails too (the replica is then out of rotation, as before).
+        """
+        if self._reconnected:
+            return None
+        self._reconnected = True
+        connection = self._replica.engine.connect()
+        try:
+            await connection.start()
+            result = await connection.execute(statement, parameters)
+        except (DBAPIError, OSError):
+            with contextlib.suppress(Exception):
+                await connection.close()
+            return None
+        self._stack.push_async_callback(self._database._release, connection)
+        self._connection = connection
+        REPLICA_FALLBACKS.labels(reason="replica_reconnected").inc()
+        return (result,)
 
 
 class SqlDatabase:
