@@ -3,59 +3,59 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from redis.asyncio import Redis
-
-from myclothes.cache.aside import CacheAside, FillableCache
+from myclothes.cache.aside import CacheAside
 from myclothes.cache.memory import MemoryCache, NullCache
 from myclothes.cache.redis import RedisCache
 from myclothes.carts.base import InstrumentedCartStore
 from myclothes.carts.cookie import CartCookieCodec, CookieCartStore
-from myclothes.carts.memory import MemoryCartStore, MemorySessionStore
-from myclothes.carts.redis import RedisCartStore, RedisSessionStore
-from myclothes.carts.sql import SqlCartStore, SqlSessionStore
+from myclothes.carts.memory import MemoryCartStore
+from myclothes.carts.redis import RedisCartStore
+from myclothes.carts.sql import SqlCartStore
 from myclothes.db.engine import SqlDatabase
+from myclothes.domain.events import ProductChanged, StockSold
 from myclothes.passwords import Argon2Hasher
-from myclothes.ports import CartStore, ClientStateCarrier, PasswordHasher, SessionStore
+from myclothes.payments.luhn import LuhnTestGateway
+from myclothes.ports import Cache, CartStore, ClientStateCarrier, Database, PasswordHasher, SessionStore
 from myclothes.redisconn import create_redis
 from myclothes.services.accounts import AccountService, LoginLimits
 from myclothes.services.admin import AdminService
 from myclothes.services.cart import CartService
 from myclothes.services.catalog import CatalogService
 from myclothes.services.checkout import CheckoutService
+from myclothes.services.messagebus import MessageBus
+from myclothes.services.sessions import AccountCarts, BrowserCarts, CartIds, SessionLifetime, SessionService
+from myclothes.sessions.memory import MemorySessionStore
+from myclothes.sessions.redis import RedisSessionStore
+from myclothes.sessions.sql import SqlSessionStore
 from myclothes.settings import Settings, SettingsError
 
 
 @dataclass
 class Shop:
-    """Everything a web process needs, built once per process."""
+    """Everything a web process needs, built once per process: ports and the services over them."""
 
     settings: Settings
-    database: SqlDatabase
-    redis: Redis | None
+    database: Database
     cart_store: CartStore
-    session_store: SessionStore
-    client_state: ClientStateCarrier | None
+    client_state: ClientStateCarrier | None  # a store that keeps state in the browser's cookies
+    remote_cache: Cache | None  # the catalog cache when it lives outside the process (checked for readiness)
     catalog: CatalogService
     carts: CartService
     accounts: AccountService
     checkout: CheckoutService
     admin: AdminService
-    cache_ping: Callable[[], Awaitable[None]] | None = None  # a remote catalog cache to check for readiness
-
-    @property
-    def cart_per_browser(self) -> bool:
-        """True when the cart lives in the browser (cookie store) rather than with the account."""
-        return self.client_state is not None
+    sessions: SessionService
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def close(self) -> None:
         await self.database.dispose()
-        if self.redis is not None:
-            await self.redis.aclose()
+        for close in self.closers:
+            await close()
 
 
-def _cache(settings: Settings) -> FillableCache:
+def _cache(settings: Settings) -> Cache:
     if settings.cache == "none":
         return NullCache()
     if settings.cache == "memory":
@@ -65,47 +65,61 @@ def _cache(settings: Settings) -> FillableCache:
     return RedisCache(create_redis(settings))  # its own client: the near cache's listener holds a connection
 
 
-def _stores(
-    settings: Settings, database: SqlDatabase, redis: Redis | None
-) -> tuple[CartStore, SessionStore, ClientStateCarrier | None]:
+@dataclass
+class _Stores:
+    carts: CartStore
+    sessions: SessionStore
+    cart_ids: CartIds
+    client_state: ClientStateCarrier | None = None
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+
+def _stores(settings: Settings, database: SqlDatabase) -> _Stores:
     """The cart store and the session store that goes with it (identity always stays server-verifiable)."""
     if settings.cart_store == "sql":
-        return SqlCartStore(database), SqlSessionStore(database), None
+        return _Stores(SqlCartStore(database), SqlSessionStore(database), AccountCarts())
     if settings.cart_store == "memory":
-        return MemoryCartStore(), MemorySessionStore(), None
+        return _Stores(MemoryCartStore(), MemorySessionStore(), AccountCarts())
     if settings.cart_store == "redis":
-        assert redis is not None
+        redis = create_redis(settings)
         wait = settings.wait_for_replica
         carts = RedisCartStore(redis, settings.session_idle_s, settings.session_absolute_s, wait)
-        return carts, RedisSessionStore(redis, wait), None
+        return _Stores(carts, RedisSessionStore(redis, wait), AccountCarts(), closers=[redis.aclose])
     cookie = CookieCartStore(CartCookieCodec(settings.secret_keys, settings.session_idle_s), settings.cookie_secure)
-    return cookie, SqlSessionStore(database), cookie
+    return _Stores(cookie, SqlSessionStore(database), BrowserCarts(), client_state=cookie)
 
 
 def build_shop(settings: Settings, hasher: PasswordHasher | None = None) -> Shop:
     """Wire the shop for these settings."""
     database = SqlDatabase(settings.effective_database_url, settings.database_replica_urls, settings.replica_max_lag_s)
-    redis = create_redis(settings) if settings.redis_url or settings.redis_sentinels else None
-    raw_cart_store, session_store, client_state = _stores(settings, database, redis)
-    cart_store = InstrumentedCartStore(raw_cart_store)
+    stores = _stores(settings, database)
+    cart_store = InstrumentedCartStore(stores.carts)
     cache = _cache(settings)
     catalog = CatalogService(database, CacheAside(cache, settings.catalog_cache_ttl_s))
+    bus = MessageBus()
+    bus.subscribe(ProductChanged, catalog.on_product_changed)
+    bus.subscribe(StockSold, catalog.on_stock_sold)
     limits = LoginLimits(
         account_max_per_hour=settings.login_account_max_per_hour,
         ip_max_per_window=settings.login_ip_max_per_window,
         ip_window_s=settings.login_ip_window_s,
     )
+    accounts = AccountService(database, hasher or Argon2Hasher(), limits)
+    carts = CartService(cart_store, database)
+    lifetime = SessionLifetime(settings.session_idle_s, settings.session_absolute_s)
+    remote_cache = cache if isinstance(cache, RedisCache) else None
+    closers = [*stores.closers, *([remote_cache.close] if remote_cache else [])]
     return Shop(
         settings=settings,
         database=database,
-        redis=redis,
         cart_store=cart_store,
-        session_store=session_store,
-        client_state=client_state,
+        client_state=stores.client_state,
+        remote_cache=remote_cache,
         catalog=catalog,
-        carts=CartService(cart_store, database),
-        accounts=AccountService(database, hasher or Argon2Hasher(), limits),
-        checkout=CheckoutService(database, cart_store, catalog),
-        admin=AdminService(database, catalog),
-        cache_ping=cache.ping if isinstance(cache, RedisCache) else None,
+        carts=carts,
+        accounts=accounts,
+        checkout=CheckoutService(database, cart_store, LuhnTestGateway(), bus),
+        admin=AdminService(database, bus),
+        sessions=SessionService(stores.sessions, stores.cart_ids, lifetime, accounts, carts, database),
+        closers=closers,
     )

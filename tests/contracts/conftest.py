@@ -1,22 +1,31 @@
-"""Every CartStore backend is built here; the contract suite runs over all of them."""
+"""Every backend of each port is built here (cart stores, session stores, caches); each contract suite runs over
+all of its port's backends."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
+from myclothes.cache.memory import MemoryCache, NullCache
+from myclothes.cache.redis import RedisCache
 from myclothes.carts.cookie import CartCookieCodec, CookieCartStore
 from myclothes.carts.memory import MemoryCartStore
 from myclothes.carts.redis import RedisCartStore
 from myclothes.carts.sql import SqlCartStore
 from myclothes.db.engine import SqlDatabase
 from myclothes.db.migrate import upgrade
-from myclothes.ports import CartStore
+from myclothes.ports import Cache, CartStore, SessionStore
+from myclothes.sessions.memory import MemorySessionStore
+from myclothes.sessions.redis import RedisSessionStore
+from myclothes.sessions.sql import SqlSessionStore
 
 BACKENDS = ["memory", "sql", "redis", "cookie"]
+SESSION_BACKENDS = ["memory", "sql", "redis"]
+CACHE_BACKENDS = ["memory", "redis", "none"]
 
 
 class BrowserJars:
@@ -42,14 +51,59 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         yield CookieCartStore(codec, secure=False, jar=BrowserJars())
         return
     if request.param == "redis":
-        redis_server = request.getfixturevalue("redis_server")
-        client = Redis.from_url(redis_server.url)
-        await client.flushdb()
+        client = await _flushed_redis(request)
         yield RedisCartStore(client, idle_s=3600, absolute_s=7200)
         await client.aclose()
         return
-    url = f"sqlite+aiosqlite:///{tmp_path / 'carts.db'}"
-    upgrade(url)
-    database = SqlDatabase(url)
+    database = _sqlite_database(tmp_path)
     yield SqlCartStore(database)
     await database.dispose()
+
+
+def _sqlite_database(tmp_path: Path) -> SqlDatabase:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}"
+    upgrade(url)
+    return SqlDatabase(url)
+
+
+async def _flushed_redis(request: pytest.FixtureRequest) -> Redis:
+    client = Redis.from_url(request.getfixturevalue("redis_server").url)
+    await client.flushdb()
+    return client
+
+
+@pytest.fixture(params=SESSION_BACKENDS)
+async def session_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionStore]:
+    if request.param == "memory":
+        yield MemorySessionStore()
+        return
+    if request.param == "redis":
+        client = await _flushed_redis(request)
+        yield RedisSessionStore(client)
+        await client.aclose()
+        return
+    database = _sqlite_database(tmp_path)
+    yield SqlSessionStore(database)
+    await database.dispose()
+
+
+@dataclass
+class CacheUnderTest:
+    cache: Cache
+    keeps: bool  # False for the ``none`` backend: it answers every read with a miss
+
+    def expect(self, value: bytes) -> bytes | None:
+        return value if self.keeps else None
+
+
+@pytest.fixture(params=CACHE_BACKENDS)
+async def cache(request: pytest.FixtureRequest) -> AsyncIterator[CacheUnderTest]:
+    if request.param == "memory":
+        yield CacheUnderTest(MemoryCache(), keeps=True)
+        return
+    if request.param == "none":
+        yield CacheUnderTest(NullCache(), keeps=False)
+        return
+    redis_cache = RedisCache(await _flushed_redis(request))
+    yield CacheUnderTest(redis_cache, keeps=True)
+    await redis_cache.close()

@@ -100,7 +100,7 @@ async def test_fifty_concurrent_adds_of_one_sku_sum_exactly(store: CartStore) ->
 
 
 async def test_ping_answers(store: CartStore) -> None:
-    await store.ping()
+    assert await store.ping() is True
 
 
 async def test_a_lower_limit_such_as_the_stock_is_enforced_atomically(store: CartStore) -> None:

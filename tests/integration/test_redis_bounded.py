@@ -15,10 +15,11 @@ from tests.support.redis_server import RedisServer, SentinelServer
 from tests.support.server import frozen
 
 from myclothes.cache.redis import RedisCache
-from myclothes.carts.redis import RedisCartStore, RedisSessionStore
+from myclothes.carts.redis import RedisCartStore
 from myclothes.domain.errors import StoreUnavailable
-from myclothes.ports import SessionRecord
+from myclothes.ports import SessionRecord, SessionState
 from myclothes.redisconn import create_redis
+from myclothes.sessions.redis import RedisSessionStore
 from myclothes.settings import Settings
 
 CART_BUDGET_S = 1.35  # the store's deadline (1.2 s) and slack
@@ -53,7 +54,7 @@ async def test_a_hung_redis_costs_the_stores_about_a_second_and_the_cache_half_a
     cache = RedisCache(create_redis(Settings(redis_url=server.url, cache="redis")))
     try:
         await carts.add("c1", "SKU-1", 1)
-        await sessions.save(SessionRecord("s1", {"uid": 1}, time.time(), time.time() + 60))
+        await sessions.save(SessionRecord("s1", SessionState(customer_id=1), time.time(), time.time() + 60))
         with frozen(server.pids()):
             load = await _fails_within(lambda: sessions.load("s1", time.time()), CART_BUDGET_S)
             add = await _fails_within(lambda: carts.add("c1", "SKU-1", 1), CART_BUDGET_S)

@@ -32,8 +32,8 @@ def test_the_sentinel_master_client_and_the_sentinel_connections_do_not_retry_on
 async def test_a_write_on_a_transport_the_failover_closed_is_retried_then_unavailable_never_a_500() -> None:
     import pytest
 
-    from myclothes.carts.redis import _RedisBacked
     from myclothes.domain.errors import StoreUnavailable
+    from myclothes.redisconn import RedisCalls
 
     calls = 0
 
@@ -45,7 +45,7 @@ async def test_a_write_on_a_transport_the_failover_closed_is_retried_then_unavai
     async def bug() -> None:
         raise RuntimeError("something else entirely")
 
-    store = _RedisBacked(client=None)  # type: ignore[arg-type]
+    store = RedisCalls(client=None)  # type: ignore[arg-type]
     with pytest.raises(StoreUnavailable):
         await store._call(closed_transport)
     assert calls == 2  # one retry, as for any failover error

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from myclothes.db.engine import _ReplicaConnection
+from myclothes.db.replica_reads import ReplicaConnection
 from myclothes.db.replicas import Replica
 from myclothes.domain.errors import StoreUnavailable
 
@@ -71,7 +71,7 @@ async def test_a_cut_replica_connection_is_read_again_on_a_new_one_without_the_p
     engine = Engine(False)  # the balancer sends the new connection to a standby that answers
     replica, database = replica_with(engine), Database()
     async with AsyncExitStack() as stack:
-        reader = _ReplicaConnection(Connection(fails=True), replica, database, stack)  # type: ignore[arg-type]
+        reader = ReplicaConnection(Connection(fails=True), replica, database, stack)  # type: ignore[arg-type]
         assert await reader.execute("SELECT 1") == "rows of SELECT 1"
         assert await reader.execute("SELECT 2") == "rows of SELECT 2"  # the unit goes on on the new connection
     assert database.failed == [] and engine.handed == 1
@@ -81,7 +81,7 @@ async def test_when_the_new_connection_fails_too_the_replica_leaves_rotation_and
     engine = Engine(True, False)
     replica, database = replica_with(engine), Database()
     async with AsyncExitStack() as stack:
-        reader = _ReplicaConnection(Connection(fails=True), replica, database, stack)  # type: ignore[arg-type]
+        reader = ReplicaConnection(Connection(fails=True), replica, database, stack)  # type: ignore[arg-type]
         with pytest.raises(StoreUnavailable):
             await reader.execute("SELECT 1")
         with pytest.raises(StoreUnavailable):  # one new connection per unit, not one per statement

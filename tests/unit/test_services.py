@@ -1,4 +1,4 @@
-"""Use cases against fakes: cart rules and checkout, with no database."""
+"""Use cases against fakes: cart rules, checkout and admin changes with the events they publish, no database."""
 
 from __future__ import annotations
 
@@ -7,27 +7,44 @@ import datetime as dt
 import pytest
 from tests.unit.fakes import FakeDatabase
 
-from myclothes.cache.aside import CacheAside
-from myclothes.cache.memory import NullCache
 from myclothes.carts.memory import MemoryCartStore
+from myclothes.db.repositories import WriteOnReader
 from myclothes.domain.customers import Address
-from myclothes.domain.errors import Conflict, InvalidInput, PaymentDeclined
+from myclothes.domain.errors import Conflict, InvalidInput, NotFound, PaymentDeclined
+from myclothes.domain.events import Event, ProductChanged, StockSold
+from myclothes.payments.luhn import LuhnTestGateway
+from myclothes.services.admin import AdminService
 from myclothes.services.cart import CartService
-from myclothes.services.catalog import CatalogService
 from myclothes.services.checkout import CheckoutService
 
 CARD = ("4242424242424242", "12/30", "123")
 
 
+class RecordedEvents:
+    """The message bus, as a list of what was published."""
+
+    def __init__(self) -> None:
+        self.published: list[Event] = []
+
+    async def publish(self, *events: Event) -> None:
+        self.published.extend(events)
+
+
 @pytest.fixture
-def world() -> tuple[FakeDatabase, MemoryCartStore, CartService, CheckoutService]:
+def events() -> RecordedEvents:
+    return RecordedEvents()
+
+
+@pytest.fixture
+def world(events: RecordedEvents) -> tuple[FakeDatabase, MemoryCartStore, CartService, CheckoutService]:
     database = FakeDatabase()
     database.catalog.put("TEE-M", price=1500, stock=3)
     database.catalog.put("CAP-M", price=900, stock=0, name="Cap", slug="cap")
+    database.catalog.put("SOCK-M", price=500, stock=1, name="Sock", slug="sock")
     database.customers.addresses[(1, 7)] = Address(7, "Ada", "1 Main", "", "London", "N1", "GB", "", True)
     carts = MemoryCartStore()
-    catalog = CatalogService(database, CacheAside(NullCache(), 1))  # type: ignore[arg-type]
-    checkout = CheckoutService(database, carts, catalog, today=lambda: dt.date(2026, 11, 25))  # type: ignore[arg-type]
+    payments = LuhnTestGateway(today=lambda: dt.date(2026, 11, 25))
+    checkout = CheckoutService(database, carts, payments, events)  # type: ignore[arg-type]
     return database, carts, CartService(carts, database), checkout  # type: ignore[arg-type]
 
 
@@ -92,3 +109,43 @@ async def test_short_idempotency_keys_are_refused(world) -> None:  # type: ignor
     await cart.add("c:1", "TEE-M", 1)
     with pytest.raises(InvalidInput, match="idempotency_key"):
         await checkout.place_order(1, "c:1", 7, *CARD, "short")
+
+
+async def test_checkout_publishes_the_stock_it_sold_after_the_commit(world, events) -> None:  # type: ignore[no-untyped-def]
+    _db, _carts, cart, checkout = world
+    await cart.add("c:1", "TEE-M", 1)
+    await cart.add("c:1", "SOCK-M", 1)
+    await checkout.place_order(1, "c:1", 7, *CARD, "key-00000005")
+    assert events.published == [StockSold("sock"), StockSold("tee")]
+
+
+async def test_a_failed_checkout_rolls_back_the_stock_it_took_and_publishes_nothing(world, events) -> None:  # type: ignore[no-untyped-def]
+    db, carts, _cart, checkout = world
+    await carts.add("c:1", "TEE-M", 2)  # taken first...
+    await carts.add("c:1", "SOCK-M", 2)  # ...then this one has too little stock: the whole order is refused
+    with pytest.raises(Conflict, match="only 1 left"):
+        await checkout.place_order(1, "c:1", 7, *CARD, "key-00000006")
+    assert db.catalog.variants_by_sku["TEE-M"].variant.stock == 3 and db.rollbacks >= 1
+    assert db.orders.orders == {} and events.published == []
+
+
+async def test_a_reader_unit_refuses_writes() -> None:
+    database = FakeDatabase()
+    database.catalog.put("TEE-M", price=1500, stock=3)
+    async with database.reader() as uow:
+        with pytest.raises(WriteOnReader):
+            await uow.catalog.take_stock("TEE-M", 1)
+    assert database.catalog.variants_by_sku["TEE-M"].variant.stock == 3
+
+
+async def test_an_admin_change_is_published_after_the_commit_and_an_unknown_sku_publishes_nothing(  # type: ignore[no-untyped-def]
+    world, events
+) -> None:
+    db = world[0]
+    admin = AdminService(db, events)
+    assert await admin.update_variant("TEE-M", 1700, None) == "tee"
+    assert events.published == [ProductChanged("tee")]
+    assert db.catalog.variants_by_sku["TEE-M"].variant.price == 1700
+    with pytest.raises(NotFound):
+        await admin.update_variant("NOPE", 1700, None)
+    assert events.published == [ProductChanged("tee")]

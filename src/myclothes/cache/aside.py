@@ -17,7 +17,7 @@ import random
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeVar
+from typing import TypeVar, cast
 
 import msgspec
 from prometheus_client import Counter
@@ -32,20 +32,13 @@ GENERATION_TTL_S = 86400.0
 CACHE_REQUESTS = Counter("myclothes_cache_requests_total", "Catalog cache look-ups", ["result"])
 
 
-class FillableCache(Cache, Protocol):
-    """A cache that can also add an entry only if the key holds none (Redis ``SET NX``)."""
-
-    async def add(self, key: str, value: bytes, ttl_s: float) -> None:
-        """Store ``value`` unless ``key`` already holds an entry (a value or a marker)."""
-        ...
-
-
 class CacheAside:
-    """Typed cache-aside over a byte cache, with single-flight, negative caching and stale markers."""
+    """Typed cache-aside over a byte cache, with single-flight, negative caching and stale markers (the
+    ``CatalogCache`` port)."""
 
     def __init__(
         self,
-        cache: FillableCache,
+        cache: Cache,
         ttl_s: float,
         negative_ttl_s: float = 5.0,
         stale_window_s: float = 10.0,
@@ -90,7 +83,7 @@ class CacheAside:
                 await self.cache.add(key, data, expires)
             return value
 
-        return await self._single_flight(key, fill)  # type: ignore[return-value]
+        return cast(T, await self._single_flight(key, fill))
 
     async def _single_flight(self, key: str, fill: Callable[[], Awaitable[object]]) -> object:
         task = self._inflight.get(key)

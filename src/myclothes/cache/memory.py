@@ -54,6 +54,9 @@ class MemoryCache:
     async def delete(self, *keys: str) -> None:
         self.discard(*keys)
 
+    async def ping(self) -> bool:
+        return self.max_entries > 0  # nothing to reach: the entries are this process's own
+
 
 class NullCache:
     """``MYCLOTHES_CACHE=none``: every read goes to the database."""
@@ -69,3 +72,6 @@ class NullCache:
 
     async def delete(self, *keys: str) -> None:
         return None
+
+    async def ping(self) -> bool:
+        return True  # nothing to reach

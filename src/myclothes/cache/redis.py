@@ -82,7 +82,8 @@ class RedisCache:
             return None
         if value is not None and self._subscribed and ttl_ms > 0 and seen == self._invalidations:
             self.near.put(key, value, min(self.near_max_s, ttl_ms / 1000))
-        return value  # type: ignore[no-any-return]
+        found: bytes | None = value
+        return found
 
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
         self.near.discard(key)
@@ -129,10 +130,10 @@ class RedisCache:
         except (RedisError, OSError) as error:
             self._failed("delete", error)
 
-    async def ping(self) -> None:
-        """Raise if Redis cannot be reached within the operation deadline."""
+    async def ping(self) -> bool:
+        """True when Redis answers within the operation deadline; raise if it cannot be reached."""
         async with asyncio.timeout(OPERATION_DEADLINE_S):
-            await self.client.ping()
+            return bool(await self.client.ping())
 
     async def close(self) -> None:
         """Stop the invalidation listener and close the connections."""

@@ -76,5 +76,5 @@ class InstrumentedCartStore:
             CART_MERGES.inc()
         return changes
 
-    async def ping(self) -> None:
-        await self.inner.ping()
+    async def ping(self) -> bool:
+        return await self.inner.ping()

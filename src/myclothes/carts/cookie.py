@@ -211,8 +211,11 @@ class CookieCartStore:
         self._write(source_id, [])
         return changes
 
-    async def ping(self) -> None:
-        return None
+    async def ping(self) -> bool:
+        """Nothing to reach: True when the current key seals a cart that opens again."""
+        probe = [CartLine("PING", 1)]
+        now = time.time()
+        return self.codec.open(self.codec.seal(probe, now), now) == probe
 
     def _read(self, cart_id: str) -> list[CartLine]:
         value = self.jar.load(cart_id)

@@ -1,43 +1,26 @@
-"""Carts and sessions in Redis: one hash per cart, every operation one round trip (a Lua script).
+"""Carts in Redis: one hash per cart, every operation one round trip (a Lua script).
 
 Each cart is a hash ``sku -> quantity`` plus a ``~c`` field holding its creation time. The key's TTL slides with
 every write (``SESSION_IDLE_S``) but never past the cart's absolute lifetime (``SESSION_ABSOLUTE_S``). Line order
 is insertion order (hashes of at most 128 fields keep it; a cart holds at most 100 lines).
 
-A failover shows up as a connection error or a timeout, or as a reply saying the server cannot take the command
-yet (``READONLY``, ``NOREPLICAS``, ``LOADING``, ``MASTERDOWN``, ``TRYAGAIN``). This is the client's only retry
-policy (``redisconn.py`` turns redis-py's own off): one retry after a short pause, the whole call (Sentinel
-discovery, connect, command and ``WAIT``) under one deadline, then ``StoreUnavailable`` (503), never a 500.
-With ``wait_for_replica`` a write counts as done only when a replica acknowledged it (``WAIT 1``).
+Every call goes through :class:`myclothes.redisconn.RedisCalls`: bounded, one retry during a failover, then
+``StoreUnavailable`` (503), never a 500.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import time
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
-import msgspec
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import MasterDownError, ReadOnlyError, RedisError, ResponseError, TryAgainError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import ResponseError
 
 from myclothes.carts.base import LINE_LIMIT_MESSAGE, quantity_limit_message
 from myclothes.domain.cart import MAX_LINES, MAX_QUANTITY, CartLine, MergeChange, validate_quantity
-from myclothes.domain.errors import Conflict, StoreUnavailable
-from myclothes.ports import SessionRecord
+from myclothes.domain.errors import Conflict
+from myclothes.redisconn import RedisCalls
 
-log = logging.getLogger("myclothes.carts.redis")
-T = TypeVar("T")
 PREFIX = "myclothes:v1"
-UNAVAILABLE = "Your cart is temporarily unavailable. Please try again in a moment."
-CALL_DEADLINE_S = 1.2  # two attempts of a 0.5 s socket timeout, the pause, and slack
-RETRY_PAUSE_S = 0.075
-# Replies (error codes) meaning "this server cannot take the command right now": a failover is in progress.
-FAILOVER_REPLIES = ("READONLY", "NOREPLICAS", "LOADING", "MASTERDOWN", "TRYAGAIN")
 
 # Shared prologue: the cart's TTL from its creation time (a cart past its absolute lifetime starts over).
 _TTL = """
@@ -122,51 +105,7 @@ def _lines(flat: list[Any]) -> list[CartLine]:
     return lines
 
 
-def failover_in_progress(error: RedisError) -> bool:
-    """True for errors a failover produces: lost or refused connections, timeouts, no master known yet, and
-    replies saying the server cannot take the command now (a demoted primary, a replica still loading...)."""
-    if isinstance(error, (RedisConnectionError, RedisTimeoutError, ReadOnlyError, TryAgainError, MasterDownError)):
-        return True  # ConnectionError covers LOADING (BusyLoadingError) and Sentinel's MasterNotFoundError
-    if isinstance(error, ResponseError):
-        code = str(getattr(error, "status_code", None) or str(error).split(" ", 1)[0])
-        return code in FAILOVER_REPLIES
-    return False
-
-
-class _RedisBacked:
-    def __init__(self, client: Redis, wait_for_replica: bool = False) -> None:
-        self.client = client
-        self.wait_for_replica = wait_for_replica
-
-    async def _call(self, operation: Callable[[], Awaitable[T]], write: bool = False) -> T:
-        """Run ``operation``; during a failover retry once after a short pause, all within ``CALL_DEADLINE_S``."""
-        try:
-            async with asyncio.timeout(CALL_DEADLINE_S):
-                for attempt in (1, 2):
-                    try:
-                        result = await operation()
-                        if write and self.wait_for_replica and await self.client.wait(1, 200) < 1:
-                            raise StoreUnavailable("No replica confirmed the change. Please try again.")
-                        return result
-                    except (RedisError, RuntimeError) as error:
-                        # RuntimeError: uvloop refuses a write on a transport that the failover just closed
-                        # ("unable to perform operation on <TCPTransport closed=True ...>"), seen in a drill.
-                        if isinstance(error, RuntimeError):
-                            if "closed" not in str(error):
-                                raise
-                        elif not failover_in_progress(error):
-                            raise
-                        if attempt == 2:
-                            log.warning("redis unavailable: %s: %s", type(error).__name__, error)
-                            raise StoreUnavailable(UNAVAILABLE) from None
-                    await asyncio.sleep(RETRY_PAUSE_S)
-        except TimeoutError:
-            log.warning("redis call exceeded its %g s deadline", CALL_DEADLINE_S)
-            raise StoreUnavailable(UNAVAILABLE) from None
-        raise AssertionError("unreachable")
-
-
-class RedisCartStore(_RedisBacked):
+class RedisCartStore(RedisCalls):
     name = "redis"
 
     def __init__(self, client: Redis, idle_s: int, absolute_s: int, wait_for_replica: bool = False) -> None:
@@ -185,7 +124,10 @@ class RedisCartStore(_RedisBacked):
         return [self.idle_s, self.absolute_s, *extra]
 
     async def lines(self, cart_id: str) -> list[CartLine]:
-        found = await self._call(lambda: self.client.hgetall(self.key(cart_id)))  # type: ignore[arg-type,return-value]
+        async def read() -> dict[bytes | str, bytes | str]:
+            return await self.client.hgetall(self.key(cart_id))
+
+        found = await self._call(read)
         return _lines([item for pair in found.items() for item in pair])
 
     async def add(self, cart_id: str, sku: str, quantity: int, limit: int = MAX_QUANTITY) -> list[CartLine]:
@@ -216,12 +158,13 @@ class RedisCartStore(_RedisBacked):
             for i in range(0, len(flat), 4)
         ]
 
-    async def ping(self) -> None:
-        await self._call(self.client.ping)
+    async def ping(self) -> bool:
+        return bool(await self._call(self.client.ping))
 
     async def _run(self, script: Any, keys: list[str], args: list[Any]) -> list[bytes]:
         try:
-            return await self._call(lambda: script(keys=keys, args=args), write=True)  # type: ignore[no-any-return]
+            found: list[bytes] = await self._call(lambda: script(keys=keys, args=args), write=True)
+            return found
         except ResponseError as error:
             message = str(error)
             if message.startswith("LINES"):
@@ -231,26 +174,3 @@ class RedisCartStore(_RedisBacked):
                 limit = int(args[4]) if len(args) > 4 else MAX_QUANTITY
                 raise Conflict(quantity_limit_message(limit, have), field="quantity") from None
             raise
-
-
-class RedisSessionStore(_RedisBacked):
-    """Sessions as JSON strings that expire with the session."""
-
-    @staticmethod
-    def key(session_id: str) -> str:
-        return f"{PREFIX}:session:{session_id}"
-
-    async def load(self, session_id: str, now: float) -> SessionRecord | None:
-        raw = await self._call(lambda: self.client.get(self.key(session_id)))
-        if raw is None:
-            return None
-        record = msgspec.json.decode(raw, type=SessionRecord)
-        return record if record.expires_at > now else None
-
-    async def save(self, record: SessionRecord) -> None:
-        ttl_ms = max(1, int((record.expires_at - time.time()) * 1000))
-        payload = msgspec.json.encode(record)
-        await self._call(lambda: self.client.set(self.key(record.id), payload, px=ttl_ms), write=True)
-
-    async def delete(self, session_id: str) -> None:
-        await self._call(lambda: self.client.delete(self.key(session_id)), write=True)

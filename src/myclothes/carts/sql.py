@@ -1,4 +1,4 @@
-"""Carts and sessions in the relational database: durable, shared by every web process.
+"""Carts in the relational database: durable, shared by every web process.
 
 One row per cart line; adds are single upserts (``quantity = quantity + n``) so concurrent adds never lose
 an update.
@@ -6,24 +6,16 @@ an update.
 
 from __future__ import annotations
 
-import random
 import time
-from typing import Any
 
 from sqlalchemy import case, delete, func, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from myclothes.carts.base import check_add, quantity_limit_message
 from myclothes.db.engine import SqlDatabase
-from myclothes.db.tables import cart_lines, sessions
+from myclothes.db.tables import cart_lines
 from myclothes.domain.cart import MAX_QUANTITY, CartLine, MergeChange, merge_lines, validate_quantity
 from myclothes.domain.errors import Conflict
-from myclothes.ports import SessionRecord
-
-
-def _upsert(database: SqlDatabase) -> Any:
-    return postgresql.insert if database.writer_engine.dialect.name == "postgresql" else sqlite.insert
 
 
 class SqlCartStore:
@@ -31,7 +23,6 @@ class SqlCartStore:
 
     def __init__(self, database: SqlDatabase) -> None:
         self.database = database
-        self._insert = _upsert(database)
 
     async def lines(self, cart_id: str) -> list[CartLine]:
         # The primary's read pool: never a replica (a cart must show its own last write), never the single
@@ -53,7 +44,7 @@ class SqlCartStore:
                     await connection.execute(select(func.count()).where(cart_lines.c.cart_id == cart_id))
                 ).scalar_one()
             check_add(existing, count, quantity, limit)
-            statement = self._insert(cart_lines).values(
+            statement = self.database.upsert(cart_lines).values(
                 cart_id=cart_id, sku=sku, quantity=quantity, added_at=time.time()
             )
             statement = statement.on_conflict_do_update(
@@ -74,7 +65,7 @@ class SqlCartStore:
             lines = {line.sku: line.quantity for line in await self._lines(connection, cart_id)}
             if sku not in lines:
                 check_add(None, len(lines), quantity)
-            statement = self._insert(cart_lines).values(
+            statement = self.database.upsert(cart_lines).values(
                 cart_id=cart_id, sku=sku, quantity=quantity, added_at=time.time()
             )
             statement = statement.on_conflict_do_update(
@@ -100,7 +91,7 @@ class SqlCartStore:
             target = await self._lines(connection, target_id)
             _, changes = merge_lines(source, target)
             for line in source:
-                statement = self._insert(cart_lines).values(
+                statement = self.database.upsert(cart_lines).values(
                     cart_id=target_id, sku=line.sku, quantity=line.quantity, added_at=time.time()
                 )
                 summed = cart_lines.c.quantity + statement.excluded.quantity
@@ -112,9 +103,9 @@ class SqlCartStore:
             await connection.execute(delete(cart_lines).where(cart_lines.c.cart_id == source_id))
             return changes
 
-    async def ping(self) -> None:
+    async def ping(self) -> bool:
         async with self.database.primary_connection() as connection:
-            await connection.execute(text("SELECT 1"))
+            return (await connection.execute(text("SELECT 1"))).scalar_one() == 1
 
     @staticmethod
     async def _lines(connection: AsyncConnection, cart_id: str) -> list[CartLine]:
@@ -124,41 +115,3 @@ class SqlCartStore:
             .order_by(cart_lines.c.added_at, cart_lines.c.sku)
         )
         return [CartLine(sku, quantity) for sku, quantity in rows]
-
-
-class SqlSessionStore:
-    """Sessions as rows; expired rows are purged now and then by writers."""
-
-    def __init__(self, database: SqlDatabase) -> None:
-        self.database = database
-        self._insert = _upsert(database)
-
-    async def load(self, session_id: str, now: float) -> SessionRecord | None:
-        async with self.database.primary_connection() as connection:  # the primary, as for carts
-            row = (
-                await connection.execute(
-                    select(sessions.c.data, sessions.c.created_at, sessions.c.expires_at).where(
-                        sessions.c.id == session_id, sessions.c.expires_at > now
-                    )
-                )
-            ).first()
-        if row is None:
-            return None
-        return SessionRecord(session_id, dict(row[0]), row[1], row[2])
-
-    async def save(self, record: SessionRecord) -> None:
-        statement = self._insert(sessions).values(
-            id=record.id, data=record.data, created_at=record.created_at, expires_at=record.expires_at
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=[sessions.c.id],
-            set_={"data": statement.excluded.data, "expires_at": statement.excluded.expires_at},
-        )
-        async with self.database.primary_transaction() as connection:
-            await connection.execute(statement)
-            if random.random() < 0.01:
-                await connection.execute(delete(sessions).where(sessions.c.expires_at < time.time()))
-
-    async def delete(self, session_id: str) -> None:
-        async with self.database.primary_transaction() as connection:
-            await connection.execute(delete(sessions).where(sessions.c.id == session_id))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from myclothes.domain.errors import InvalidInput
 
@@ -52,6 +54,14 @@ class Variant:
     @property
     def stock_state(self) -> str:
         return stock_state(self.stock)
+
+
+class VariantListing(NamedTuple):
+    """A variant as the cart and checkout see it: with the name and slug of its product."""
+
+    variant: Variant
+    product_name: str
+    product_slug: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,9 +147,9 @@ class CatalogQuery:
         return (self.page - 1) * self.per_page
 
 
-def _ordered_unique(values: object) -> list[str]:
+def _ordered_unique(values: Iterable[str]) -> list[str]:
     seen: dict[str, None] = {}
-    for value in values:  # type: ignore[attr-defined]
+    for value in values:
         seen.setdefault(value, None)
     return list(seen)
 

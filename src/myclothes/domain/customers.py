@@ -13,9 +13,15 @@ PASSWORD_MAX = 200
 MAX_ADDRESSES = 20
 
 
-def normalize_email(email: str) -> str:
-    """Validate and normalize an e-mail address (trimmed, lower-cased)."""
+def normalize_email(email: str, *, validate: bool = True) -> str:
+    """An e-mail address as the shop keys accounts by it: trimmed and lower-cased.
+
+    Registration validates it (``InvalidInput``); a login only looks it up (``validate=False``: a malformed
+    address is just an unknown account, cut to the longest that could exist).
+    """
     value = (email or "").strip().lower()
+    if not validate:
+        return value[:254]
     if len(value) > 254 or not EMAIL_RE.match(value):
         raise InvalidInput("is not a valid e-mail address", field="email")
     return value

@@ -50,7 +50,7 @@ class AccountService:
 
     async def login(self, email: str, password: str, ip: str) -> Customer:
         """The customer for these credentials; one error for unknown e-mail and wrong password."""
-        normalized = (email or "").strip().lower()[:254]
+        normalized = normalize_email(email, validate=False)
         now = self.clock()
         async with self.database.reader() as uow:
             by_email, by_ip = await uow.customers.login_failures(

@@ -1,17 +1,17 @@
-"""Admin use cases: create products, change prices and stock; the cache forgets what changed."""
+"""Admin use cases: create products, change prices and stock; what changed is published after the commit."""
 
 from __future__ import annotations
 
 from myclothes.domain.catalog import validate_new_product, validate_price, validate_stock
 from myclothes.domain.errors import InvalidInput, NotFound
-from myclothes.ports import Database
-from myclothes.services.catalog import CatalogService
+from myclothes.domain.events import ProductChanged
+from myclothes.ports import Database, EventPublisher
 
 
 class AdminService:
-    def __init__(self, database: Database, catalog: CatalogService) -> None:
+    def __init__(self, database: Database, events: EventPublisher) -> None:
         self.database = database
-        self.catalog = catalog
+        self.events = events
 
     async def create_product(
         self,
@@ -27,7 +27,7 @@ class AdminService:
         validate_stock(stock)
         async with self.database.writer() as uow:
             slug = await uow.catalog.create_product(category, name, description, price, sizes, colours, stock)
-        await self.catalog.forget(slug)
+        await self.events.publish(ProductChanged(slug))
         return slug
 
     async def update_product(self, slug: str, name: str | None, description: str | None) -> None:
@@ -36,7 +36,7 @@ class AdminService:
         async with self.database.writer() as uow:
             if not await uow.catalog.update_product(slug, name, description):
                 raise NotFound(f"no product called {slug!r}")
-        await self.catalog.forget(slug)
+        await self.events.publish(ProductChanged(slug))
 
     async def update_variant(self, sku: str, price: int | None, stock: int | None) -> str:
         if price is None and stock is None:
@@ -49,5 +49,5 @@ class AdminService:
             slug = await uow.catalog.update_variant(sku, price, stock)
         if slug is None:
             raise NotFound(f"no variant with SKU {sku!r}")
-        await self.catalog.forget(slug)
+        await self.events.publish(ProductChanged(slug))
         return slug

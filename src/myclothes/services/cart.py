@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 from myclothes.domain.cart import MAX_QUANTITY, CartLine, CartView, PricedLine, describe_merge, validate_quantity
-from myclothes.domain.catalog import Variant
+from myclothes.domain.catalog import Variant, VariantListing
 from myclothes.domain.errors import Conflict, InvalidInput
 from myclothes.ports import CartStore, Database
 
@@ -22,7 +22,7 @@ class CartService:
         self.store = store
         self.database = database
         self.clock = clock
-        self._variants: dict[str, tuple[float, tuple[Variant, str, str] | None]] = {}
+        self._variants: dict[str, tuple[float, VariantListing | None]] = {}
         self._stale: set[str] = set()
         self._refresh: asyncio.Task[None] | None = None
 
@@ -73,7 +73,11 @@ class CartService:
         if not changes:
             return []
         found = await self._lookup([change.sku for change in changes])
-        return describe_merge(changes, {sku: f"{name} ({v.colour}, {v.size})" for sku, (v, name, _) in found.items()})
+        names = {
+            sku: f"{listing.product_name} ({listing.variant.colour}, {listing.variant.size})"
+            for sku, listing in found.items()
+        }
+        return describe_merge(changes, names)
 
     async def _variant(self, sku: str) -> Variant:
         if not isinstance(sku, str) or not sku or len(sku) > 40:
@@ -83,14 +87,14 @@ class CartService:
             raise InvalidInput(f"unknown SKU {sku!r}", field="sku")
         return found[sku][0]
 
-    async def _lookup(self, skus: list[str]) -> dict[str, tuple[Variant, str, str]]:
+    async def _lookup(self, skus: list[str]) -> dict[str, VariantListing]:
         """Variants with their product name and slug, from an in-process cache.
 
         Unknown SKUs are loaded at once. Entries older than a second are still served while one background task
         reloads them (stale-while-revalidate), so a busy cart page never waits on the database for prices.
         """
         now = self.clock()
-        found: dict[str, tuple[Variant, str, str]] = {}
+        found: dict[str, VariantListing] = {}
         missing, stale = [], []
         for sku in skus:
             entry = self._variants.get(sku)
@@ -109,7 +113,7 @@ class CartService:
                 self._refresh = asyncio.create_task(self._reload_stale())
         return found
 
-    async def _load(self, skus: list[str]) -> dict[str, tuple[Variant, str, str]]:
+    async def _load(self, skus: list[str]) -> dict[str, VariantListing]:
         async with self.database.reader() as uow:
             loaded = await uow.catalog.variants(skus)
         if len(self._variants) > VARIANT_CACHE_MAX:

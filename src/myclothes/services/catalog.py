@@ -15,17 +15,17 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import cast
 
-from myclothes.cache.aside import CacheAside
 from myclothes.domain.catalog import CatalogQuery, Category, Product, ProductPage
 from myclothes.domain.errors import NotFound
-from myclothes.ports import Database, UnitOfWork
+from myclothes.domain.events import ProductChanged, StockSold
+from myclothes.ports import CatalogCache, Database, UnitOfWork
 
 Unit = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
 MAYBE_PRODUCT = cast("type[Product | None]", Product | None)
 
 
 class CatalogService:
-    def __init__(self, database: Database, cache: CacheAside, stock_ttl_s: float = 5.0) -> None:
+    def __init__(self, database: Database, cache: CatalogCache, stock_ttl_s: float = 5.0) -> None:
         self.database = database
         self.cache = cache
         self.stock_ttl_s = stock_ttl_s
@@ -91,7 +91,7 @@ class CatalogService:
             async def load() -> dict[str, int]:
                 async with unit() as uow:
                     found = await uow.catalog.variants(skus)
-                return {sku: variant.stock for sku, (variant, _name, _slug) in found.items()}
+                return {sku: listing.variant.stock for sku, listing in found.items()}
 
             return load
 
@@ -105,19 +105,17 @@ class CatalogService:
         variants = tuple(dataclasses.replace(v, stock=stock.get(v.sku, v.stock)) for v in product.variants)
         return dataclasses.replace(product, variants=variants)
 
-    async def forget_stock(self, slug: str) -> None:
+    async def on_stock_sold(self, event: StockSold) -> None:
         """A sale changed stock: drop the badge entry (it is short-lived anyway; checkout checks the database)."""
-        await self.cache.invalidate(self.cache.key("stock", slug))
+        await self.cache.invalidate(self.cache.key("stock", event.slug))
 
-    async def forget_product(self, slug: str) -> None:
-        """Kept for callers that changed a product's stock; same as :meth:`forget_stock`."""
-        await self.forget_stock(slug)
-
-    async def forget(self, slug: str | None = None) -> None:
+    async def on_product_changed(self, event: ProductChanged) -> None:
         """After a committed catalog change: rebuild what it touched from the primary, on every instance."""
-        keys = [self.cache.key("categories")]
-        if slug:
-            keys += [self.cache.key("product", slug), self.cache.key("stock", slug)]
+        keys = [
+            self.cache.key("categories"),
+            self.cache.key("product", event.slug),
+            self.cache.key("stock", event.slug),
+        ]
         await self.cache.mark_stale(*keys)
         await self.cache.bump("lists")
 

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
-
 from myclothes.domain.errors import Conflict, InvalidInput, NotFound
+from myclothes.domain.events import StockSold
 from myclothes.domain.orders import Order, OrderLine
-from myclothes.domain.payments import authorize
-from myclothes.ports import CartStore, Database
-from myclothes.services.catalog import CatalogService
+from myclothes.ports import CartStore, Database, EventPublisher, PaymentGateway
 
 
 class CheckoutService:
-    def __init__(
-        self,
-        database: Database,
-        carts: CartStore,
-        catalog: CatalogService,
-        today: Callable[[], dt.date] = lambda: dt.date.today(),
-    ) -> None:
+    def __init__(self, database: Database, carts: CartStore, payments: PaymentGateway, events: EventPublisher) -> None:
         self.database = database
         self.carts = carts
-        self.catalog = catalog
-        self.today = today
+        self.payments = payments
+        self.events = events
 
     async def place_order(
         self,
@@ -43,7 +33,7 @@ class CheckoutService:
             existing = await uow.orders.by_idempotency_key(customer_id, key)
         if existing is not None:
             return existing, False
-        payment = authorize(card_number, card_expiry, card_cvc, self.today())
+        payment = await self.payments.authorize(card_number, card_expiry, card_cvc)
         cart = await self.carts.lines(cart_id)
         if not cart:
             raise Conflict("your cart is empty", field="cart")
@@ -89,8 +79,7 @@ class CheckoutService:
                 raise
             return replay, False
         await self.carts.clear(cart_id)
-        for slug in slugs:
-            await self.catalog.forget_product(slug)  # stock badges change with every sale
+        await self.events.publish(*(StockSold(slug) for slug in sorted(slugs)))  # stock badges change with a sale
         return order, True
 
     async def orders(self, customer_id: int) -> list[Order]:

@@ -19,10 +19,11 @@ from litestar.template import TemplateConfig
 from myclothes.settings import Settings
 from myclothes.web.api import api_router
 from myclothes.web.deadline import RequestDeadlineMiddleware
+from myclothes.web.deps import DEPENDENCIES
 from myclothes.web.errors import EXCEPTION_HANDLERS, add_retry_after
 from myclothes.web.health import Readiness, healthz, probes_for, readyz, readyz_write
 from myclothes.web.observability import LatencyMiddleware, metrics, served_by
-from myclothes.web.pages import routes as pages
+from myclothes.web.pages import page_handlers
 from myclothes.web.session import SessionMiddleware
 
 PAGES = Path(__file__).parent / "pages"
@@ -51,7 +52,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             api_router,
-            *pages.handlers,
+            *page_handlers,
             healthz,
             readyz,
             readyz_write,
@@ -59,10 +60,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[PAGES / "static"], include_in_schema=False),
         ],
         lifespan=[lifespan],
+        dependencies=DEPENDENCIES,
         middleware=[
             RequestDeadlineMiddleware(settings.request_deadline_s),
             LatencyMiddleware(),
-            SessionMiddleware(shop.session_store, settings, shop.client_state, shop.database.track_session_lsn),
+            SessionMiddleware(shop.sessions, shop.client_state, settings.cookie_secure),
         ],
         before_send=[served_by(settings.instance), add_retry_after],
         csrf_config=CSRFConfig(

@@ -1,78 +1,73 @@
-"""Request-scoped access to the shop, the session and the logged-in customer."""
+"""What handlers are given (Litestar dependency injection) and the guards of the customers' and admins' routes.
+
+A handler names what it needs: ``catalog``, ``carts``, ``accounts``, ``orders``, ``admin``, ``sessions`` (the shop's
+services), ``shopper`` (this request's session) or ``customer`` (the logged-in customer; the route's guard has
+already refused anyone else).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.di import Provide
+from litestar.handlers import BaseRouteHandler
 
 from myclothes.domain.customers import Customer
-from myclothes.domain.errors import AuthenticationRequired, Forbidden, StoreUnavailable
-from myclothes.web.session import ShopperSession
+from myclothes.services.sessions import ShopperSession
 
 if TYPE_CHECKING:
     from myclothes.bootstrap import Shop
 
-
-SESSION_UNAVAILABLE = "Your account is temporarily unavailable. Please try again in a few seconds."
-
-
-def shop_of(request: Request[Any, Any, Any]) -> Shop:
-    return request.app.state["shop"]  # type: ignore[no-any-return]
+Connection = ASGIConnection[Any, Any, Any, Any]
 
 
-def session_of(request: Request[Any, Any, Any]) -> ShopperSession:
-    return request.scope["state"]["shopper"]  # type: ignore[no-any-return]
+def shop_of(connection: Connection) -> Shop:
+    return cast("Shop", connection.app.state["shop"])
 
 
-async def customer_of(request: Request[Any, Any, Any]) -> Customer | None:
-    """The logged-in customer, or None (also while the session store cannot be read: browse as a guest). Cached
-    on the request."""
-    state = request.scope["state"]
-    if "customer" not in state:
-        session = session_of(request)
-        customer_id = session.customer_id
-        state["customer"] = await shop_of(request).accounts.customer(customer_id) if customer_id else None
-        if customer_id and state["customer"] is None:
-            session.logout()  # the account is gone
-    return state["customer"]  # type: ignore[no-any-return]
+def shopper_of(connection: Connection) -> ShopperSession:
+    return cast(ShopperSession, connection.scope["state"]["shopper"])
 
 
-async def require_customer(request: Request[Any, Any, Any]) -> Customer:
-    """The logged-in customer. While the session store cannot be read, who this is is unknown (not absent):
-    ``StoreUnavailable`` (503, try again), never "log in first"."""
-    customer = await customer_of(request)
-    if customer is None:
-        if session_of(request).unavailable:
-            raise StoreUnavailable(SESSION_UNAVAILABLE)
-        raise AuthenticationRequired("log in first")
-    return customer
+def client_ip(connection: Connection) -> str:
+    return connection.client.host if connection.client else "unknown"
 
 
-async def require_admin(request: Request[Any, Any, Any]) -> Customer:
-    customer = await require_customer(request)
-    if not customer.is_admin:
-        raise Forbidden("admins only")
-    return customer
+def _from_shop(service: str) -> Provide:
+    """A dependency handing handlers one of the shop's services."""
+
+    def provide(request: Connection) -> Any:
+        return getattr(shop_of(request), service)
+
+    return Provide(provide, sync_to_thread=False)
 
 
-def client_ip(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
+def provide_shopper(request: Connection) -> ShopperSession:
+    return shopper_of(request)
 
 
-async def cart_id_of(request: Request[Any, Any, Any]) -> str | None:
-    """This shopper's cart key, if they have a cart; finishes a login merge that late guest writes reached."""
-    session = session_of(request)
-    if session.unavailable:
-        raise StoreUnavailable("Your cart is temporarily unavailable. Please try again in a moment.")
-    source = session.late_merge_source()
-    target = session.cart_id
-    if source and target and source != target:
-        for message in await shop_of(request).carts.merge(source, target):
-            session.flash(message)
-    return target
+async def provide_customer(request: Connection) -> Customer:
+    return await shop_of(request).sessions.require_customer(shopper_of(request))
 
 
-async def writable_cart_id(request: Request[Any, Any, Any]) -> str:
-    """This shopper's cart key, creating a guest cart if there is none yet."""
-    return await cart_id_of(request) or session_of(request).ensure_cart_id()
+async def customers_only(connection: Connection, _handler: BaseRouteHandler) -> None:
+    """Guard: a logged-in customer (401, or 503 while the session store cannot be read)."""
+    await shop_of(connection).sessions.require_customer(shopper_of(connection))
+
+
+async def admins_only(connection: Connection, _handler: BaseRouteHandler) -> None:
+    """Guard: a logged-in admin (401 or 403)."""
+    await shop_of(connection).sessions.require_admin(shopper_of(connection))
+
+
+DEPENDENCIES = {
+    "catalog": _from_shop("catalog"),  # CatalogService
+    "carts": _from_shop("carts"),  # CartService
+    "accounts": _from_shop("accounts"),  # AccountService
+    "orders": _from_shop("checkout"),  # CheckoutService
+    "admin": _from_shop("admin"),  # AdminService
+    "sessions": _from_shop("sessions"),  # SessionService
+    "shopper": Provide(provide_shopper, sync_to_thread=False),
+    "customer": Provide(provide_customer),
+}

@@ -59,7 +59,7 @@ TITLES = {
 def status_of(error: ShopError) -> int:
     for kind in type(error).__mro__:
         if kind in STATUS:
-            return STATUS[kind]  # type: ignore[index]
+            return STATUS[kind]
     return 400
 
 
@@ -92,13 +92,13 @@ def _respond(
         template_name="error.html",
         context={"status": status, "title": TITLES.get(status, "Something went wrong"), "detail": detail},
         status_code=status,
-    )  # type: ignore[return-value]
+    )
 
 
 def shop_error_handler(request: Request[Any, Any, Any], error: ShopError) -> Response[Any]:
     status = status_of(error)
     if status == 401 and not is_api(request) and request.method == "GET":
-        return Redirect(f"/account/login?next={quote(request.url.path)}")  # type: ignore[return-value]
+        return Redirect(f"/account/login?next={quote(request.url.path)}")
     extra = {"field": error.field} if error.field else None
     return _respond(request, status, str(error) if error.field else error.message, extra)
 

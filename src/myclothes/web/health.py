@@ -19,7 +19,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from litestar import Request, Response, get
 
@@ -104,8 +104,8 @@ def probes_for(shop: Shop) -> dict[str, Probe]:
     if shop.database.has_replicas:
         probes["database_replica"] = shop.database.ping_replica
     probes["cart_store"] = shop.cart_store.ping
-    if shop.cache_ping is not None:
-        probes["cache"] = shop.cache_ping
+    if shop.remote_cache is not None:
+        probes["cache"] = shop.remote_cache.ping
     return probes
 
 
@@ -115,7 +115,7 @@ def _retrieve(task: asyncio.Future[object]) -> None:
 
 
 def readiness_of(request: Request[Any, Any, Any]) -> Readiness:
-    return request.app.state["readiness"]  # type: ignore[no-any-return]
+    return cast(Readiness, request.app.state["readiness"])
 
 
 def _body(request: Request[Any, Any, Any], report: ReadinessReport) -> dict[str, Any]:

@@ -1,40 +1,35 @@
-"""Admin: create products, change prices and stock."""
+"""Admin: create products, change prices and stock (admins only)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Request, patch, post
+from litestar import Router, patch, post
 
 from myclothes.domain.catalog import Product
+from myclothes.services.admin import AdminService
+from myclothes.services.catalog import CatalogService
 from myclothes.web.api.schemas import NewProduct, ProductChange, VariantChange
-from myclothes.web.deps import require_admin, shop_of
+from myclothes.web.deps import admins_only
 
 
 @post("/admin/products", tags=["admin"], status_code=201)
-async def create_product(request: Request[Any, Any, Any], data: NewProduct) -> Product:
-    await require_admin(request)
-    shop = shop_of(request)
-    slug = await shop.admin.create_product(
+async def create_product(data: NewProduct, admin: AdminService, catalog: CatalogService) -> Product:
+    slug = await admin.create_product(
         data.category, data.name, data.description, data.price, data.sizes, data.colours, data.stock
     )
-    return await shop.catalog.product(slug)
+    return await catalog.product(slug)
 
 
 @patch("/admin/products/{slug:str}", tags=["admin"])
-async def update_product(request: Request[Any, Any, Any], slug: str, data: ProductChange) -> Product:
-    await require_admin(request)
-    shop = shop_of(request)
-    await shop.admin.update_product(slug, data.name, data.description)
-    return await shop.catalog.product(slug)
+async def update_product(slug: str, data: ProductChange, admin: AdminService, catalog: CatalogService) -> Product:
+    await admin.update_product(slug, data.name, data.description)
+    return await catalog.product(slug)
 
 
 @patch("/admin/variants/{sku:str}", tags=["admin"])
-async def update_variant(request: Request[Any, Any, Any], sku: str, data: VariantChange) -> Product:
-    await require_admin(request)
-    shop = shop_of(request)
-    slug = await shop.admin.update_variant(sku, data.price, data.stock)
-    return await shop.catalog.product(slug)
+async def update_variant(sku: str, data: VariantChange, admin: AdminService, catalog: CatalogService) -> Product:
+    slug = await admin.update_variant(sku, data.price, data.stock)
+    return await catalog.product(slug)
 
 
-handlers = [create_product, update_product, update_variant]
+router = Router(path="/", guards=[admins_only], route_handlers=[create_product, update_product, update_variant])
+handlers = [router]

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Request, get
+from litestar import get
 from litestar.params import Parameter
 
 from myclothes.domain.catalog import CatalogQuery, Category, Product, ProductPage
-from myclothes.web.deps import shop_of
+from myclothes.services.catalog import CatalogService
 
 
 @get("/products", tags=["catalog"])
 async def list_products(
-    request: Request[Any, Any, Any],
+    catalog: CatalogService,
     category: str | None = None,
     size: str | None = None,
     colour: str | None = None,
@@ -28,18 +26,18 @@ async def list_products(
     query = CatalogQuery(
         category or None, size or None, colour or None, min_price, max_price, q or None, sort, page, per_page
     )
-    return await shop_of(request).catalog.search(query)
+    return await catalog.search(query)
 
 
 @get("/products/{slug:str}", tags=["catalog"])
-async def get_product(request: Request[Any, Any, Any], slug: str) -> Product:
+async def get_product(catalog: CatalogService, slug: str) -> Product:
     """One product with its variants (sku, size, colour, price, stock)."""
-    return await shop_of(request).catalog.product(slug)
+    return await catalog.product(slug)
 
 
 @get("/categories", tags=["catalog"])
-async def list_categories(request: Request[Any, Any, Any]) -> list[Category]:
-    return await shop_of(request).catalog.categories()
+async def list_categories(catalog: CatalogService) -> list[Category]:
+    return await catalog.categories()
 
 
 handlers = [list_products, get_product, list_categories]

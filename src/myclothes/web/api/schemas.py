@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 
 from myclothes.domain.cart import CartView
-from myclothes.domain.customers import Address, AddressFields
+from myclothes.domain.customers import Address, AddressFields, Customer
 from myclothes.domain.orders import Order
 
 
@@ -100,6 +100,10 @@ def cart_json(cart: CartView, **extra: Any) -> dict[str, Any]:
         "total": cart.total,
         **extra,
     }
+
+
+def customer_json(customer: Customer) -> dict[str, Any]:
+    return {"id": customer.id, "email": customer.email, "name": customer.name, "is_admin": customer.is_admin}
 
 
 def address_json(address: Address) -> dict[str, Any]:

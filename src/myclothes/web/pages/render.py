@@ -1,5 +1,5 @@
-"""Rendering helpers shared by the pages: the header's cart count, flashes, problems, the add-to-cart confirmation,
-form parsing."""
+"""Rendering helpers shared by the pages: the header's cart count, flashes, problems, a form shown again with its
+error, the add-to-cart confirmation, form parsing."""
 
 from __future__ import annotations
 
@@ -11,29 +11,33 @@ from litestar.response import Redirect, Template
 
 from myclothes.domain.cart import CartView
 from myclothes.domain.catalog import format_price
-from myclothes.domain.errors import InvalidInput, StoreUnavailable
+from myclothes.domain.errors import InvalidInput, ShopError, StoreUnavailable
 from myclothes.domain.garments import colour_hex
-from myclothes.web.deps import cart_id_of, customer_of, session_of, shop_of
-from myclothes.web.session import ShopperSession
+from myclothes.ports import AddedToCart
+from myclothes.services.sessions import ShopperSession
+from myclothes.web.deps import shop_of, shopper_of
+from myclothes.web.errors import status_of
 
 
 async def page(request: Request[Any, Any, Any], template: str, status_code: int = 200, **context: Any) -> Template:
     """Render ``template`` with what every page shows: who is logged in, the cart count, flashes, categories."""
     shop = shop_of(request)
-    session = session_of(request)
-    flashes = session.pop("flash", []) or []
-    problem = session.pop("problem", None) or {}
-    context.setdefault("error", problem.get("message"))
-    context.setdefault("error_field", problem.get("field"))
+    shopper = shopper_of(request)
+    flashes, problem, added = shopper.take_notices()
+    if problem is not None:
+        context.setdefault("error", problem.message)
+        context.setdefault("error_field", problem.field)
+    context.setdefault("error", None)
+    context.setdefault("error_field", None)
     categories = await shop.catalog.categories()
     garments = {category.slug: category.garment for category in categories}
     return Template(
         template_name=template,
         context={
-            "customer": await customer_of(request),
+            "customer": await shop.sessions.customer(shopper),
             "cart_count": await _cart_count(request),
             "flashes": flashes,
-            "added": session.pop("added", None),
+            "added": added,
             "site_url": str(request.base_url).rstrip("/"),
             "nav_categories": categories,
             "price": format_price,
@@ -46,28 +50,18 @@ async def page(request: Request[Any, Any, Any], template: str, status_code: int 
     )
 
 
-def tell_problem(session: ShopperSession, message: str, field: str | None = None) -> None:
-    """Show ``message`` as an alert on the next page (after a redirect); ``field`` says which control it is about."""
-    session.set("problem", {"message": message, "field": field})
+async def form_error(request: Request[Any, Any, Any], template: str, problem: ShopError, **context: Any) -> Template:
+    """Show the form again with what was wrong (and the status the problem means)."""
+    return await page(request, template, status_code=status_of(problem), error=str(problem), **context)
 
 
-def confirm_added(session: ShopperSession, cart: CartView, sku: str, quantity: int) -> None:
+def confirm_added(shopper: ShopperSession, cart: CartView, sku: str, quantity: int) -> None:
     """Name what was just added on the next page, with the way to the cart."""
     line = next((line for line in cart.items if line.sku == sku), None)
     if line is None:
-        session.flash("Added to your cart.")
+        shopper.flash("Added to your cart.")
         return
-    session.set(
-        "added",
-        {
-            "quantity": quantity,
-            "name": line.name,
-            "colour": line.colour,
-            "size": line.size,
-            "in_cart": line.quantity,
-            "cart_count": cart.count,
-        },
-    )
+    shopper.confirm_added(AddedToCart(quantity, line.name, line.colour, line.size, line.quantity, cart.count))
 
 
 async def form(request: Request[Any, Any, Any]) -> dict[str, str]:
@@ -113,7 +107,8 @@ def to_cents(value: str | None, field: str) -> int | None:
 
 async def _cart_count(request: Request[Any, Any, Any]) -> int | str:
     """The header's cart count; a dash when the cart store cannot be reached (the page still renders)."""
+    shop = shop_of(request)
     try:
-        return await shop_of(request).carts.count(await cart_id_of(request))
+        return await shop.carts.count(await shop.sessions.cart_id(shopper_of(request)))
     except StoreUnavailable:
         return "?"

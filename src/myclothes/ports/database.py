@@ -1,95 +1,14 @@
-"""The seams between the shop's use cases and the things that store its state.
-
-Services depend on these protocols only; ``bootstrap`` picks the concrete backends from settings.
-"""
+"""The relational database: repositories, units of work, explicit reader and writer units."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
-from myclothes.domain.cart import CartLine, MergeChange
-from myclothes.domain.catalog import CatalogQuery, Category, Product, ProductPage, Variant
+from myclothes.domain.catalog import CatalogQuery, Category, Product, ProductPage, VariantListing
 from myclothes.domain.customers import Address, AddressFields, Customer
 from myclothes.domain.orders import Order, OrderLine
-
-
-class CartStore(Protocol):
-    """Where carts live. Every backend passes ``tests/contracts/test_cart_store.py``.
-
-    A cart is a set of lines keyed by SKU. Writes are atomic per line: concurrent adds of the same SKU sum
-    exactly. ``add`` refuses (``Conflict``) a line that would exceed 99 or a cart that would exceed
-    ``MAX_LINES`` lines, leaving the cart as it was; the check and the write are one atomic operation.
-    """
-
-    name: str
-
-    async def lines(self, cart_id: str) -> list[CartLine]:
-        """The cart's lines, oldest first; an unknown cart is empty."""
-        ...
-
-    async def add(self, cart_id: str, sku: str, quantity: int, limit: int = 99) -> list[CartLine]:
-        """Add ``quantity`` of ``sku`` (summing with an existing line) unless the line would pass ``limit``
-        (at most 99; the service passes the stock when lower); return the cart."""
-        ...
-
-    async def set_quantity(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
-        """Set a line's quantity; 0 removes it; return the cart."""
-        ...
-
-    async def remove(self, cart_id: str, sku: str) -> list[CartLine]:
-        """Remove a line if present; return the cart."""
-        ...
-
-    async def clear(self, cart_id: str) -> None:
-        """Empty the cart."""
-        ...
-
-    async def merge(self, source_id: str, target_id: str) -> list[MergeChange]:
-        """Atomically move every line of ``source_id`` into ``target_id`` (summed, capped at 99)."""
-        ...
-
-    async def ping(self) -> None:
-        """Raise if the store cannot be reached."""
-        ...
-
-
-@dataclass(slots=True)
-class SessionRecord:
-    """Server-side session state: who is logged in, which cart is theirs."""
-
-    id: str
-    data: dict[str, Any] = field(default_factory=dict)
-    created_at: float = 0.0
-    expires_at: float = 0.0
-
-
-class SessionStore(Protocol):
-    """Where server-side sessions live, keyed by a random id carried in an HttpOnly cookie."""
-
-    async def load(self, session_id: str, now: float) -> SessionRecord | None:
-        """The live session with this id, or None (unknown, expired or forged ids create nothing)."""
-        ...
-
-    async def save(self, record: SessionRecord) -> None:
-        """Create or replace the session."""
-        ...
-
-    async def delete(self, session_id: str) -> None:
-        """Destroy the session; unknown ids are ignored."""
-        ...
-
-
-class Cache(Protocol):
-    """A byte cache with per-entry TTL, used cache-aside for catalog reads."""
-
-    async def get(self, key: str) -> bytes | None: ...
-
-    async def set(self, key: str, value: bytes, ttl_s: float) -> None: ...
-
-    async def delete(self, *keys: str) -> None: ...
 
 
 class CatalogRepository(Protocol):
@@ -99,8 +18,8 @@ class CatalogRepository(Protocol):
 
     async def product(self, slug: str) -> Product | None: ...
 
-    async def variants(self, skus: Sequence[str]) -> dict[str, tuple[Variant, str, str]]:
-        """SKU -> (variant, product name, product slug) for the SKUs that exist."""
+    async def variants(self, skus: Sequence[str]) -> dict[str, VariantListing]:
+        """SKU -> the variant with its product's name and slug, for the SKUs that exist."""
         ...
 
     async def take_stock(self, sku: str, quantity: int) -> bool:
@@ -212,21 +131,6 @@ class Database(Protocol):
         ``writer()`` advances."""
         ...
 
-
-class PasswordHasher(Protocol):
-    async def hash(self, password: str) -> str: ...
-
-    async def verify(self, password_hash: str | None, password: str) -> bool:
-        """False for a wrong password, and for ``None`` (unknown account) after the same work."""
+    async def dispose(self) -> None:
+        """Stop background work and close every connection."""
         ...
-
-
-class ClientStateCarrier(Protocol):
-    """A store that keeps state in the client (the cookie cart store): the web tier hands it the request's cookies
-    before the handler and sends what it returns as ``Set-Cookie`` headers."""
-
-    def begin(self, cookies: dict[str, str]) -> Any: ...
-
-    def set_cookie_headers(self) -> list[str]: ...
-
-    def end(self, token: Any) -> None: ...

@@ -1,0 +1,1 @@
+"""Payment gateways, one module per provider (the port: ``PaymentGateway`` in ``ports/services.py``)."""

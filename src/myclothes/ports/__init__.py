@@ -1,0 +1,39 @@
+"""The seams between the shop's use cases and the things that store its state, one module per concern.
+
+Services depend on these protocols only; ``bootstrap`` picks the concrete backends from settings.
+"""
+
+from myclothes.ports.cache import Cache, CatalogCache
+from myclothes.ports.carts import CartStore, ClientStateCarrier
+from myclothes.ports.database import (
+    CatalogRepository,
+    CommitPosition,
+    CustomerRepository,
+    Database,
+    OrderRepository,
+    UnitOfWork,
+)
+from myclothes.ports.services import EventPublisher, PasswordHasher, PaymentGateway
+from myclothes.ports.sessions import AddedToCart, LateMerge, Notice, SessionRecord, SessionState, SessionStore
+
+__all__ = [
+    "AddedToCart",
+    "Cache",
+    "CartStore",
+    "CatalogCache",
+    "CatalogRepository",
+    "ClientStateCarrier",
+    "CommitPosition",
+    "CustomerRepository",
+    "Database",
+    "EventPublisher",
+    "LateMerge",
+    "Notice",
+    "OrderRepository",
+    "PasswordHasher",
+    "PaymentGateway",
+    "SessionRecord",
+    "SessionState",
+    "SessionStore",
+    "UnitOfWork",
+]

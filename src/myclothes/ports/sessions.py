@@ -1,0 +1,74 @@
+"""Where shopper sessions live, and what they keep."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import msgspec
+
+
+class Notice(msgspec.Struct, frozen=True):
+    """A problem to show as an alert on the next page; ``field`` names the form control it is about."""
+
+    message: str
+    field: str | None = None
+
+
+class AddedToCart(msgspec.Struct, frozen=True):
+    """What the shopper just added, named on the next page with the way to the cart."""
+
+    quantity: int
+    name: str
+    colour: str
+    size: str
+    in_cart: int
+    cart_count: int
+
+
+class LateMerge(msgspec.Struct, array_like=True):
+    """The guest cart merged at login, and until when late writes to it are merged too."""
+
+    cart_id: str
+    until: float
+
+
+class SessionState(msgspec.Struct, omit_defaults=True):
+    """What a shopper's session keeps. Stored under short names (kept from the first release, so sessions
+    survive an upgrade)."""
+
+    customer_id: int | None = msgspec.field(default=None, name="uid")
+    guest_cart: str | None = msgspec.field(default=None, name="cart")
+    late_merge: LateMerge | None = msgspec.field(default=None, name="merged_from")
+    flashes: list[str] = msgspec.field(default_factory=list, name="flash")
+    problem: Notice | None = None
+    added: AddedToCart | None = None
+    db_lsn: str | None = None  # the session's newest database commit (read-your-writes)
+
+
+class SessionRecord(msgspec.Struct):
+    """A stored session: its id (the cookie's value), its state and its lifetime."""
+
+    id: str
+    state: SessionState = msgspec.field(default_factory=SessionState, name="data")
+    created_at: float = 0.0
+    expires_at: float = 0.0
+
+
+class SessionStore(Protocol):
+    """Where server-side sessions live, keyed by a random id carried in an HttpOnly cookie.
+
+    Every backend passes ``tests/contracts/test_session_store.py``. A store call that cannot reach the backend
+    raises ``StoreUnavailable``.
+    """
+
+    async def load(self, session_id: str, now: float) -> SessionRecord | None:
+        """The live session with this id, or None (unknown, expired or forged ids create nothing)."""
+        ...
+
+    async def save(self, record: SessionRecord) -> None:
+        """Create or replace the session."""
+        ...
+
+    async def delete(self, session_id: str) -> None:
+        """Destroy the session; unknown ids are ignored."""
+        ...
