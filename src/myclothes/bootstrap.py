@@ -22,10 +22,11 @@ from myclothes.redisconn import create_redis
 from myclothes.services.accounts import AccountService, LoginLimits
 from myclothes.services.admin import AdminService
 from myclothes.services.cart import CartService
+from myclothes.services.cart_ids import AccountCarts, BrowserCarts, CartIds
 from myclothes.services.catalog import CatalogService
 from myclothes.services.checkout import CheckoutService
 from myclothes.services.messagebus import MessageBus
-from myclothes.services.sessions import AccountCarts, BrowserCarts, CartIds, SessionLifetime, SessionService
+from myclothes.services.sessions import SessionLifetime, SessionService
 from myclothes.sessions.memory import MemorySessionStore
 from myclothes.sessions.redis import RedisSessionStore
 from myclothes.sessions.sql import SqlSessionStore

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from myclothes.ports import LateMerge, SessionRecord, SessionState
-from myclothes.services.sessions import AccountCarts, BrowserCarts, SessionLifetime, ShopperSession
+from myclothes.services.cart_ids import AccountCarts, BrowserCarts
+from myclothes.services.sessions import SessionLifetime, ShopperSession
 
 LIFETIME = SessionLifetime(idle_s=3600, absolute_s=7200)
 
