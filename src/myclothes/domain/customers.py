@@ -104,3 +104,11 @@ def _text(value: str, field: str, low: int, high: int) -> str:
             raise InvalidInput(f"must be exactly {low} characters", field=field)
         raise InvalidInput("is required" if low and not text else f"must be {low} to {high} characters", field=field)
     return text
+
+
+POSTAL_FIELDS = ("full_name", "line1", "line2", "city", "postal_code", "country", "phone")
+
+
+def postal_fields(address: AddressFields | Address) -> dict[str, str]:
+    """The address as written on a parcel (what an order keeps as ``ship_to``), in label order."""
+    return {name: getattr(address, name) for name in POSTAL_FIELDS}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from myclothes.domain.customers import postal_fields
 from myclothes.domain.errors import Conflict, InvalidInput, NotFound
 from myclothes.domain.events import StockSold
 from myclothes.domain.orders import Order, OrderLine
@@ -60,15 +61,7 @@ class CheckoutService:
                         )
                     lines.append(OrderLine(line.sku, name, variant.size, variant.colour, variant.price, line.quantity))
                     slugs.add(slug)
-                ship_to = {
-                    "full_name": address.full_name,
-                    "line1": address.line1,
-                    "line2": address.line2,
-                    "city": address.city,
-                    "postal_code": address.postal_code,
-                    "country": address.country,
-                    "phone": address.phone,
-                }
+                ship_to = postal_fields(address)
                 order = await uow.orders.create(customer_id, key, lines, ship_to, payment.last4)
         except Conflict as error:
             if error.field != "idempotency_key":

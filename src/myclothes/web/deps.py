@@ -1,8 +1,8 @@
 """What handlers are given (Litestar dependency injection) and the guards of the customers' and admins' routes.
 
 A handler names what it needs: ``catalog``, ``carts``, ``accounts``, ``orders``, ``admin``, ``sessions`` (the shop's
-services), ``shopper`` (this request's session) or ``customer`` (the logged-in customer; the route's guard has
-already refused anyone else).
+services), ``shopper`` (this request's session), ``cart`` (this shopper's cart) or ``customer`` (the logged-in
+customer; the route's guard has already refused anyone else).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from litestar.handlers import BaseRouteHandler
 
 from myclothes.domain.customers import Customer
 from myclothes.services.sessions import ShopperSession
+from myclothes.services.shopper_cart import ShopperCart
 
 if TYPE_CHECKING:
     from myclothes.bootstrap import Shop
@@ -47,6 +48,11 @@ def provide_shopper(request: Connection) -> ShopperSession:
     return shopper_of(request)
 
 
+def provide_cart(request: Connection) -> ShopperCart:
+    shop = shop_of(request)
+    return ShopperCart(shop.carts, shop.sessions, shopper_of(request))
+
+
 async def provide_customer(request: Connection) -> Customer:
     return await shop_of(request).sessions.require_customer(shopper_of(request))
 
@@ -69,5 +75,6 @@ DEPENDENCIES = {
     "admin": _from_shop("admin"),  # AdminService
     "sessions": _from_shop("sessions"),  # SessionService
     "shopper": Provide(provide_shopper, sync_to_thread=False),
+    "cart": Provide(provide_cart, sync_to_thread=False),
     "customer": Provide(provide_customer),
 }

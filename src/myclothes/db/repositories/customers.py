@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from myclothes.db.repositories.base import Repository, inserted_id, utcnow
 from myclothes.db.tables import addresses, login_failures, users
-from myclothes.domain.customers import MAX_ADDRESSES, Address, AddressFields, Customer
+from myclothes.domain.customers import MAX_ADDRESSES, Address, AddressFields, Customer, postal_fields
 from myclothes.domain.errors import Conflict
 
 
@@ -85,9 +83,10 @@ class SqlCustomerRepository(Repository):
         is_default = fields.is_default or count == 0
         if is_default:
             await self._clear_default(customer_id)
-        values = _address_values(fields)
-        values["is_default"] = is_default
-        result = await connection.execute(insert(addresses).values(user_id=customer_id, **values))
+        values = postal_fields(fields)
+        result = await connection.execute(
+            insert(addresses).values(user_id=customer_id, is_default=is_default, **values)
+        )
         address_id = inserted_id(result)
         found = await self.address(customer_id, address_id)
         assert found is not None
@@ -97,14 +96,13 @@ class SqlCustomerRepository(Repository):
         current = await self.address(customer_id, address_id)
         if current is None:
             return None
-        values = _address_values(fields)
         if fields.is_default:
             await self._clear_default(customer_id)
-            values["is_default"] = True
-        else:
-            values["is_default"] = current.is_default  # unset a default only by choosing another
+        is_default = fields.is_default or current.is_default  # unset a default only by choosing another
         await self._writing().execute(
-            update(addresses).where(addresses.c.id == address_id, addresses.c.user_id == customer_id).values(**values)
+            update(addresses)
+            .where(addresses.c.id == address_id, addresses.c.user_id == customer_id)
+            .values(is_default=is_default, **postal_fields(fields))
         )
         return await self.address(customer_id, address_id)
 
@@ -142,15 +140,3 @@ class SqlCustomerRepository(Repository):
         by_ip = select(func.count()).where(login_failures.c.ip == ip, login_failures.c.at >= ip_since)
         row = (await self.connection.execute(select(by_email.scalar_subquery(), by_ip.scalar_subquery()))).one()
         return int(row[0]), int(row[1])
-
-
-def _address_values(fields: AddressFields) -> dict[str, Any]:
-    return {
-        "full_name": fields.full_name,
-        "line1": fields.line1,
-        "line2": fields.line2,
-        "city": fields.city,
-        "postal_code": fields.postal_code,
-        "country": fields.country,
-        "phone": fields.phone,
-    }

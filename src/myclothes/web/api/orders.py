@@ -10,7 +10,7 @@ from litestar.params import Parameter
 from myclothes.domain.customers import Customer
 from myclothes.domain.errors import InvalidInput
 from myclothes.services.checkout import CheckoutService
-from myclothes.services.sessions import SessionService, ShopperSession
+from myclothes.services.shopper_cart import ShopperCart
 from myclothes.web.api.schemas import CheckoutBody, order_json
 from myclothes.web.deps import customers_only
 
@@ -20,16 +20,20 @@ async def checkout(
     data: CheckoutBody,
     customer: Customer,
     orders: CheckoutService,
-    sessions: SessionService,
-    shopper: ShopperSession,
+    cart: ShopperCart,
     idempotency_key: str | None = Parameter(header="Idempotency-Key", default=None),
 ) -> Response[dict[str, Any]]:
     """Place the order for the cart. 201 with the order; a retry with the same key returns it with 200."""
     if not idempotency_key:
         raise InvalidInput("send an Idempotency-Key header (8 to 100 characters)", field="Idempotency-Key")
-    cart_id = await sessions.writable_cart_id(shopper)
     order, created = await orders.place_order(
-        customer.id, cart_id, data.address_id, data.card_number, data.card_expiry, data.card_cvc, idempotency_key
+        customer.id,
+        await cart.writable_id(),
+        data.address_id,
+        data.card_number,
+        data.card_expiry,
+        data.card_cvc,
+        idempotency_key,
     )
     return Response(order_json(order), status_code=201 if created else 200)
 

@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 
 from myclothes.domain.cart import CartView
-from myclothes.domain.customers import Address, AddressFields, Customer
+from myclothes.domain.customers import Address, AddressFields, Customer, postal_fields
 from myclothes.domain.orders import Order
 
 
@@ -107,17 +107,7 @@ def customer_json(customer: Customer) -> dict[str, Any]:
 
 
 def address_json(address: Address) -> dict[str, Any]:
-    return {
-        "id": address.id,
-        "full_name": address.full_name,
-        "line1": address.line1,
-        "line2": address.line2,
-        "city": address.city,
-        "postal_code": address.postal_code,
-        "country": address.country,
-        "phone": address.phone,
-        "is_default": address.is_default,
-    }
+    return {"id": address.id, **postal_fields(address), "is_default": address.is_default}
 
 
 def order_json(order: Order) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -16,23 +18,22 @@ from myclothes.web.deps import client_ip, customers_only
 from myclothes.web.pages.render import form, form_error, page, redirect, safe_next
 
 
+@dataclass(frozen=True, slots=True)
+class _FormPage:
+    """A register or login form."""
+
+    template: str
+    kept: tuple[str, ...]  # the fields shown again after a problem (never the password)
+    greeting: str  # the flash after success, with ``{name}``
+
+
+REGISTER = _FormPage("register.html", kept=("email", "name"), greeting="Welcome to MyClothes, {name}!")
+LOGIN = _FormPage("login.html", kept=("email",), greeting="Welcome back, {name}.")
+
+
 @get("/account/register", include_in_schema=False)
 async def register_form(request: Request[Any, Any, Any], next: str | None = None) -> Template:
     return await page(request, "register.html", values={}, next=safe_next(next, "/account"))
-
-
-@post("/account/register", include_in_schema=False)
-async def register(
-    request: Request[Any, Any, Any], accounts: AccountService, sessions: SessionService, shopper: ShopperSession
-) -> Response[Any]:
-    data = await form(request)
-    target = safe_next(data.get("next"), "/account")
-    try:
-        customer = await accounts.register(data.get("email", ""), data.get("password", ""), data.get("name", ""))
-    except ShopError as problem:
-        values = {"email": data.get("email", ""), "name": data.get("name", "")}
-        return await form_error(request, "register.html", problem, values=values, next=target)
-    return await _welcome(sessions, shopper, customer, f"Welcome to MyClothes, {customer.name}!", target)
 
 
 @get("/account/login", include_in_schema=False)
@@ -40,25 +41,41 @@ async def login_form(request: Request[Any, Any, Any], next: str | None = None) -
     return await page(request, "login.html", values={}, next=safe_next(next, "/account"))
 
 
+@post("/account/register", include_in_schema=False)
+async def register(
+    request: Request[Any, Any, Any], accounts: AccountService, sessions: SessionService, shopper: ShopperSession
+) -> Response[Any]:
+    data = await form(request)
+    attempt = accounts.register(data.get("email", ""), data.get("password", ""), data.get("name", ""))
+    return await _sign_in(request, sessions, shopper, attempt, REGISTER, data)
+
+
 @post("/account/login", include_in_schema=False)
 async def login(
     request: Request[Any, Any, Any], accounts: AccountService, sessions: SessionService, shopper: ShopperSession
 ) -> Response[Any]:
     data = await form(request)
+    attempt = accounts.login(data.get("email", ""), data.get("password", ""), client_ip(request))
+    return await _sign_in(request, sessions, shopper, attempt, LOGIN, data)
+
+
+async def _sign_in(
+    request: Request[Any, Any, Any],
+    sessions: SessionService,
+    shopper: ShopperSession,
+    attempt: Awaitable[Customer],
+    form_page: _FormPage,
+    data: dict[str, str],
+) -> Response[Any]:
+    """Register or log in (``attempt``): on success log in, greet, say what the guest cart brought and go on to the
+    form's ``next``; on a problem show the form again with its error and what was typed (never the password)."""
     target = safe_next(data.get("next"), "/account")
     try:
-        customer = await accounts.login(data.get("email", ""), data.get("password", ""), client_ip(request))
+        customer = await attempt
     except ShopError as problem:
-        return await form_error(request, "login.html", problem, values={"email": data.get("email", "")}, next=target)
-    return await _welcome(sessions, shopper, customer, f"Welcome back, {customer.name}.", target)
-
-
-async def _welcome(
-    sessions: SessionService, shopper: ShopperSession, customer: Customer, greeting: str, target: str
-) -> Response[Any]:
-    """Log in, greet, say what the guest cart brought, and go on to ``target``."""
-    merged = await sessions.login(shopper, customer)
-    for message in (greeting, *merged):
+        values = {key: data.get(key, "") for key in form_page.kept}
+        return await form_error(request, form_page.template, problem, values=values, next=target)
+    for message in (form_page.greeting.format(name=customer.name), *await sessions.login(shopper, customer)):
         shopper.flash(message)
     return redirect(target)
 
@@ -78,4 +95,4 @@ async def account(
     return await page(request, "account.html", addresses=addresses, orders=placed[:5])
 
 
-handlers = [register_form, register, login_form, login, logout, account]
+handlers = [register_form, login_form, register, login, logout, account]

@@ -9,67 +9,52 @@ from litestar import Request, Response, get, post
 from litestar.response import Template
 
 from myclothes.domain.errors import ShopError, StoreUnavailable
-from myclothes.services.cart import CartService
 from myclothes.services.catalog import CatalogService
-from myclothes.services.sessions import SessionService, ShopperSession
+from myclothes.services.sessions import ShopperSession
+from myclothes.services.shopper_cart import ShopperCart
 from myclothes.web.pages.picker import back_to_picker, picked_quantity, picked_sku
 from myclothes.web.pages.render import confirm_added, form, page, redirect, safe_next, to_int
 
 
 @get("/cart", include_in_schema=False)
-async def cart(
-    request: Request[Any, Any, Any], carts: CartService, sessions: SessionService, shopper: ShopperSession
-) -> Template:
-    view = await carts.view(await sessions.cart_id(shopper))
-    return await page(request, "cart.html", cart=view)
+async def cart_page(request: Request[Any, Any, Any], cart: ShopperCart) -> Template:
+    return await page(request, "cart.html", cart=await cart.view())
 
 
 @post("/cart/add", include_in_schema=False)
-async def cart_add(
-    request: Request[Any, Any, Any],
-    catalog: CatalogService,
-    carts: CartService,
-    sessions: SessionService,
-    shopper: ShopperSession,
-) -> Response[Any]:
+async def cart_add(request: Request[Any, Any, Any], catalog: CatalogService, cart: ShopperCart) -> Response[Any]:
     data = await form(request)
     back = back_to_picker(safe_next(data.get("next"), "/cart"), data)
 
     async def add() -> None:
         sku = await picked_sku(catalog, data)
         quantity = picked_quantity(data.get("quantity"))
-        view = await carts.add(await sessions.writable_cart_id(shopper), sku, quantity)
-        confirm_added(shopper, view, sku, quantity)
+        confirm_added(cart.shopper, await cart.add(sku, quantity), sku, quantity)
 
-    return await _change_cart(shopper, add, back, done=back)
+    return await _change_cart(cart.shopper, add, back, done=back)
 
 
 @post("/cart/update", include_in_schema=False)
-async def cart_update(
-    request: Request[Any, Any, Any], carts: CartService, sessions: SessionService, shopper: ShopperSession
-) -> Response[Any]:
+async def cart_update(request: Request[Any, Any, Any], cart: ShopperCart) -> Response[Any]:
     data = await form(request)
 
     async def update() -> None:
-        quantity = to_int(data.get("quantity"), "quantity", 0) or 0
-        await carts.set_quantity(await sessions.writable_cart_id(shopper), data.get("sku", ""), quantity)
-        shopper.flash("Cart updated.")
+        await cart.set_quantity(data.get("sku", ""), to_int(data.get("quantity"), "quantity", 0) or 0)
+        cart.shopper.flash("Cart updated.")
 
-    return await _change_cart(shopper, update, safe_next(data.get("next"), "/cart"))
+    return await _change_cart(cart.shopper, update, safe_next(data.get("next"), "/cart"))
 
 
 @post("/cart/remove", include_in_schema=False)
-async def cart_remove(
-    request: Request[Any, Any, Any], carts: CartService, sessions: SessionService, shopper: ShopperSession
-) -> Response[Any]:
+async def cart_remove(request: Request[Any, Any, Any], cart: ShopperCart) -> Response[Any]:
     data = await form(request)
 
     async def remove() -> None:
-        if cart_id := await sessions.cart_id(shopper):
-            await carts.remove(cart_id, data.get("sku", ""))
-            shopper.flash("Removed from your cart.")
+        if await cart.id():
+            await cart.remove(data.get("sku", ""))
+            cart.shopper.flash("Removed from your cart.")
 
-    return await _change_cart(shopper, remove, safe_next(data.get("next"), "/cart"))
+    return await _change_cart(cart.shopper, remove, safe_next(data.get("next"), "/cart"))
 
 
 async def _change_cart(
@@ -87,4 +72,4 @@ async def _change_cart(
     return redirect(done)
 
 
-handlers = [cart, cart_add, cart_update, cart_remove]
+handlers = [cart_page, cart_add, cart_update, cart_remove]

@@ -13,7 +13,7 @@ from myclothes.domain.errors import InvalidInput, ShopError
 from myclothes.services.accounts import AccountService
 from myclothes.services.cart import CartService
 from myclothes.services.checkout import CheckoutService
-from myclothes.services.sessions import SessionService, ShopperSession
+from myclothes.services.shopper_cart import ShopperCart
 from myclothes.web.deps import customers_only
 from myclothes.web.pages.render import form, form_error, page, redirect, to_int
 
@@ -23,14 +23,12 @@ async def checkout_form(
     request: Request[Any, Any, Any],
     customer: Customer,
     accounts: AccountService,
-    carts: CartService,
-    sessions: SessionService,
-    shopper: ShopperSession,
+    cart: ShopperCart,
     address_id: int | None = None,
 ) -> Response[Any]:
-    view = await carts.view(await sessions.cart_id(shopper))
+    view = await cart.view()
     if not view.items:
-        shopper.flash("Your cart is empty: add something first.")
+        cart.shopper.flash("Your cart is empty: add something first.")
         return redirect("/cart")
     found = await accounts.addresses(customer.id)
     chosen = address_id or next((a.id for a in found if a.is_default), None)
@@ -52,8 +50,7 @@ async def checkout(
     accounts: AccountService,
     carts: CartService,
     orders: CheckoutService,
-    sessions: SessionService,
-    shopper: ShopperSession,
+    cart: ShopperCart,
 ) -> Response[Any]:
     data = await form(request)
     try:
@@ -62,7 +59,7 @@ async def checkout(
             raise InvalidInput("choose an address, or add one", field="address_id")
         order, _created = await orders.place_order(
             customer.id,
-            await sessions.writable_cart_id(shopper),
+            await cart.writable_id(),
             address_id,
             data.get("card_number", ""),
             data.get("card_expiry", ""),
@@ -74,7 +71,7 @@ async def checkout(
             request,
             "checkout.html",
             problem,
-            cart=await carts.view(shopper.cart_id),
+            cart=await carts.view(cart.shopper.cart_id),
             addresses=await accounts.addresses(customer.id),
             chosen=to_int(data.get("address_id"), "address_id") if data.get("address_id", "").isdigit() else None,
             token=data.get("token") or secrets.token_urlsafe(24),

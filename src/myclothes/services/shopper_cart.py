@@ -1,0 +1,41 @@
+"""The cart of the shopper making this request, whatever the store and the cart-id policy: what handlers use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from myclothes.domain.cart import CartView
+from myclothes.services.cart import CartService
+from myclothes.services.sessions import SessionService, ShopperSession
+
+
+@dataclass(frozen=True, slots=True)
+class ShopperCart:
+    """Reads never create a cart; the first write gives a guest one (and every access finishes a late merge)."""
+
+    carts: CartService
+    sessions: SessionService
+    shopper: ShopperSession
+
+    async def id(self) -> str | None:
+        """The cart's key; None while the shopper has no cart."""
+        return await self.sessions.cart_id(self.shopper)
+
+    async def view(self) -> CartView:
+        return await self.carts.view(await self.id())
+
+    async def add(self, sku: str, quantity: int) -> CartView:
+        return await self.carts.add(await self.writable_id(), sku, quantity)
+
+    async def set_quantity(self, sku: str, quantity: int) -> CartView:
+        return await self.carts.set_quantity(await self.writable_id(), sku, quantity)
+
+    async def remove(self, sku: str) -> CartView:
+        cart_id = await self.id()
+        if cart_id is None:
+            return CartView(items=[])
+        return await self.carts.remove(cart_id, sku)
+
+    async def writable_id(self) -> str:
+        """The cart's key, creating a guest cart if there is none yet."""
+        return await self.sessions.writable_cart_id(self.shopper)
