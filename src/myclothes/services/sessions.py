@@ -177,26 +177,17 @@ class ShopperSession:
         return min(self.now + self.lifetime.idle_s, self.record.created_at + self.lifetime.absolute_s)
 
 
+@dataclass(frozen=True, slots=True)
 class SessionService:
     """Opens and saves sessions, and runs what they are for: the current customer, login, logout, the cart."""
 
-    def __init__(
-        self,
-        store: SessionStore,
-        cart_ids: CartIds,
-        lifetime: SessionLifetime,
-        accounts: AccountService,
-        carts: CartService,
-        database: Database,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.store = store
-        self.cart_ids = cart_ids
-        self.lifetime = lifetime
-        self.accounts = accounts
-        self.carts = carts
-        self.database = database
-        self.clock = clock
+    store: SessionStore
+    cart_ids: CartIds
+    lifetime: SessionLifetime
+    accounts: AccountService
+    carts: CartService
+    database: Database  # read-your-writes: the session keeps its newest commit's position
+    clock: Callable[[], float] = time.time
 
     async def open(self, session_id: str | None) -> ShopperSession:
         """The session for the id the shopper's cookie carries, and read-your-writes from its last commit."""

@@ -11,7 +11,6 @@ from litestar.response import Template
 from myclothes.domain.customers import Customer
 from myclothes.domain.errors import InvalidInput, ShopError
 from myclothes.services.accounts import AccountService
-from myclothes.services.cart import CartService
 from myclothes.services.checkout import CheckoutService
 from myclothes.services.shopper_cart import ShopperCart
 from myclothes.web.deps import customers_only
@@ -48,7 +47,6 @@ async def checkout(
     request: Request[Any, Any, Any],
     customer: Customer,
     accounts: AccountService,
-    carts: CartService,
     orders: CheckoutService,
     cart: ShopperCart,
 ) -> Response[Any]:
@@ -71,7 +69,7 @@ async def checkout(
             request,
             "checkout.html",
             problem,
-            cart=await carts.view(cart.shopper.cart_id),
+            cart=await cart.view(),
             addresses=await accounts.addresses(customer.id),
             chosen=to_int(data.get("address_id"), "address_id") if data.get("address_id", "").isdigit() else None,
             token=data.get("token") or secrets.token_urlsafe(24),
