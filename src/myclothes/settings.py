@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import socket
@@ -14,6 +15,8 @@ PREFIX = "MYCLOTHES_"
 CART_STORES = ("memory", "cookie", "redis", "sql")
 CACHES = ("none", "memory", "redis")
 DEV_PLACEHOLDER_KEYS = {"change-me", "changeme", "secret", "dev"}
+PLACEHOLDER_MARKERS = ("change-me", "changeme", "dev-only", "replace-me")
+MIN_SECRET_KEY_LENGTH = 32
 
 
 class SettingsError(ValueError):
@@ -69,6 +72,8 @@ class Settings:
     login_ip_window_s: int = 300
     seed_products: int = 120
     request_deadline_s: float = 5.0  # a request that has sent nothing by then answers 503 with Retry-After
+    trusted_proxies: tuple[str, ...] = ("127.0.0.0/8", "::1/128")  # whose X-Forwarded-For is believed
+    api_docs: bool = False  # serve the Swagger UI at /schema/swagger (the JSON document is always served)
 
     @property
     def effective_database_url(self) -> str:
@@ -99,7 +104,7 @@ class Settings:
         for name in ("DATABASE_URL", "REDIS_URL", "REDIS_SERVICE", "INSTANCE", "ZONE"):
             if (v := get(name)) is not None:
                 values[name.lower()] = v.strip()
-        for name in ("DATABASE_REPLICA_URLS", "REDIS_SENTINELS", "SECRET_KEYS"):
+        for name in ("DATABASE_REPLICA_URLS", "REDIS_SENTINELS", "SECRET_KEYS", "TRUSTED_PROXIES"):
             if (v := get(name)) is not None:
                 values[name.lower()] = _csv(v)
         for name in ("REPLICA_MAX_LAG_S", "CATALOG_CACHE_TTL_S", "REQUEST_DEADLINE_S"):
@@ -117,6 +122,8 @@ class Settings:
                 values[name.lower()] = _number(name, v, int)
         if (v := get("COOKIE_SECURE")) is not None:
             values["cookie_secure"] = _bool("COOKIE_SECURE", v)
+        if (v := get("API_DOCS")) is not None:
+            values["api_docs"] = _bool("API_DOCS", v)
         if (v := get("REDIS_WAIT")) is not None:
             values["redis_wait"] = _bool("REDIS_WAIT", v)
         if (v := get("CART_STORE")) is not None:
@@ -140,8 +147,25 @@ class Settings:
             raise SettingsError(f"{PREFIX}REDIS_URL or {PREFIX}REDIS_SENTINELS is required for Redis")
         if self.request_deadline_s <= 0:
             raise SettingsError(f"{PREFIX}REQUEST_DEADLINE_S must be more than 0, got {self.request_deadline_s!r}")
-        if any(key.lower() in DEV_PLACEHOLDER_KEYS or len(key) < 16 for key in self.secret_keys):
-            raise SettingsError(f"{PREFIX}SECRET_KEYS entries must be random strings of at least 16 characters")
+        for key in self.secret_keys:
+            lowered = key.lower()
+            if lowered in DEV_PLACEHOLDER_KEYS or any(marker in lowered for marker in PLACEHOLDER_MARKERS):
+                raise SettingsError(
+                    f"{PREFIX}SECRET_KEYS holds a placeholder key; generate one with: "
+                    "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                )
+            if len(key) < MIN_SECRET_KEY_LENGTH:
+                raise SettingsError(
+                    f"{PREFIX}SECRET_KEYS entries must be random strings of at least {MIN_SECRET_KEY_LENGTH} "
+                    "characters; generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                )
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise SettingsError(
+                    f"{PREFIX}TRUSTED_PROXIES must list IP addresses or networks (CIDR), got {proxy!r}"
+                ) from None
 
     def with_secret_keys(self) -> Settings:
         """Return settings that have a secret key: the configured ones, else one generated once in the data dir."""

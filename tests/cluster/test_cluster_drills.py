@@ -121,6 +121,7 @@ def test_status_json_lists_every_node_healthy_with_one_primary_per_data_service(
     assert {n["kind"] for n in status["nodes"]} == {"web", "haproxy", "postgres", "etcd", "redis", "sentinel"}
     response = httpx.get(f"{status['lb_url']}/readyz")
     assert response.status_code == 200 and response.headers["x-served-by"].startswith("web-")
+    assert httpx.get(f"{status['lb_url']}/metrics").status_code == 404  # internal only
 
 
 def assert_slo(report: dict[str, Any]) -> None:

@@ -195,3 +195,12 @@ def test_shopper_cookies_follow_set_cookie_including_deletions() -> None:
     assert shopper.cookies == {"csrftoken": "abc", "s": "1"}
     _take_cookies(shopper, httpx.Response(200, headers=[("set-cookie", "s=; Max-Age=0; Path=/")]))
     assert shopper.cookies == {"csrftoken": "abc"}
+
+
+def test_the_balancer_forwards_the_client_address_and_never_serves_metrics(tmp_path: Path) -> None:
+    text = configs.haproxy_config(plan(tmp_path))
+    frontend = text.split("frontend shop")[1].split("backend web")[0]
+    assert "option forwardfor" in frontend  # the per-IP login limit sees the shopper, not HAProxy
+    assert "http-request deny deny_status 404 if { path /metrics }" in frontend
+    env = configs.web_environment(plan(tmp_path), plan(tmp_path).of_kind("web")[0])
+    assert not any(key.startswith("MYCLOTHES_LOGIN_") for key in env)  # the default limits hold in the cluster

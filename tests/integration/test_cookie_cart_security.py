@@ -68,7 +68,7 @@ def test_a_cookie_from_another_shop_key_is_an_empty_cart(cookie_server: ShopServ
 
 
 def test_keys_rotate_without_emptying_carts(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    old, new = "old-secret-key-0123456789abcdef", "new-secret-key-0123456789abcdef"
+    old, new = "old-secret-key-0123456789abcdef-0123", "new-secret-key-0123456789abcdef-0123"
     with ShopServer(tmp_path, {"MYCLOTHES_CART_STORE": "cookie", "MYCLOTHES_SECRET_KEYS": old}) as server:
         sealed, _ = _sealed_cart(server)
         port = server.port

@@ -77,7 +77,8 @@ async def _drive(settings: Settings, primary: RedisServer) -> dict[str, float]:
             primary.stop(kill=True)
             killed_at = time.monotonic()
         try:
-            await store.add("sentinel-cart", f"SKU-{acknowledged % 90}", 1, limit=99)
+            # 90 lines of at most 99 per cart: a fast machine acknowledges more than one cart holds
+            await store.add(f"sentinel-cart-{acknowledged // 8000}", f"SKU-{acknowledged % 90}", 1, limit=99)
             acknowledged += 1
             if killed_at is not None and recovered_at is None:
                 recovered_at = time.monotonic()
@@ -85,7 +86,10 @@ async def _drive(settings: Settings, primary: RedisServer) -> dict[str, float]:
             await asyncio.sleep(0.05)
         if recovered_at is not None and time.monotonic() - recovered_at > 2:
             break
-    stored = sum(line.quantity for line in await store.lines("sentinel-cart"))
+    carts = [f"sentinel-cart-{n}" for n in range(acknowledged // 8000 + 1)]
+    stored = 0
+    for cart in carts:
+        stored += sum(line.quantity for line in await store.lines(cart))
     await client.aclose()
     assert killed_at is not None and recovered_at is not None, "writes never resumed"
     return {"acknowledged": acknowledged, "stored": stored, "recovery_s": recovered_at - killed_at}

@@ -27,7 +27,7 @@ def test_values_are_read_and_parsed() -> None:
             "MYCLOTHES_COOKIE_SECURE": "yes",
             "MYCLOTHES_SESSION_IDLE_S": "60",
             "MYCLOTHES_REQUEST_DEADLINE_S": "2.5",
-            "MYCLOTHES_SECRET_KEYS": "k" * 20 + "," + "o" * 20,
+            "MYCLOTHES_SECRET_KEYS": "k" * 32 + "," + "o" * 32,
         }
     )
     assert settings.data_dir == Path("/tmp/x")
@@ -36,7 +36,7 @@ def test_values_are_read_and_parsed() -> None:
     assert settings.cookie_secure is True
     assert settings.session_idle_s == 60
     assert settings.request_deadline_s == 2.5
-    assert settings.secret_keys == ("k" * 20, "o" * 20)
+    assert settings.secret_keys == ("k" * 32, "o" * 32)
 
 
 @pytest.mark.parametrize(
@@ -47,6 +47,10 @@ def test_values_are_read_and_parsed() -> None:
         ("COOKIE_SECURE", "maybe"),
         ("SESSION_IDLE_S", "soon"),
         ("SECRET_KEYS", "change-me"),
+        ("SECRET_KEYS", "dev-only-secret-key-change-me-0123456789abcdef"),  # the k8s overlay's former key
+        ("SECRET_KEYS", "replace-me-with-a-generated-key"),
+        ("SECRET_KEYS", "x" * 31),
+        ("TRUSTED_PROXIES", "10.0.0.0/8,the-load-balancer"),
         ("REPLICA_MAX_LAG_S", "-1"),
         ("REQUEST_DEADLINE_S", "0"),
         ("REQUEST_DEADLINE_S", "soon"),
@@ -63,3 +67,10 @@ def test_a_secret_key_is_generated_once_and_kept(tmp_path: Path) -> None:
     assert first.secret_keys == second.secret_keys
     assert len(first.secret_keys[0]) >= 32
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_trusted_proxies_and_api_docs_are_read() -> None:
+    settings = Settings.from_env({"MYCLOTHES_TRUSTED_PROXIES": "10.0.0.0/16, 127.0.0.1", "MYCLOTHES_API_DOCS": "true"})
+    assert settings.trusted_proxies == ("10.0.0.0/16", "127.0.0.1") and settings.api_docs
+    defaults = Settings.from_env({})
+    assert defaults.trusted_proxies == ("127.0.0.0/8", "::1/128") and not defaults.api_docs

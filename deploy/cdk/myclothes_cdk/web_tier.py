@@ -100,7 +100,7 @@ class WebTier(Construct):
             instance_type=ec2.InstanceType(instance_type),
             security_group=self.security_group,
             role=role,
-            user_data=self._user_data(settings),
+            user_data=self._user_data(settings, network.vpc.vpc_cidr_block),
             require_imdsv2=True,
             block_devices=[
                 ec2.BlockDevice(
@@ -130,9 +130,11 @@ class WebTier(Construct):
         self.group.scale_on_cpu_utilization("Cpu", target_utilization_percent=CPU_TARGET_PERCENT)
         self._refresh_instances_on_change()
 
-    def _user_data(self, settings: WebSettings) -> ec2.UserData:
+    def _user_data(self, settings: WebSettings, vpc_cidr: str) -> ec2.UserData:
         """Boot script: install the app, write its settings, start it under systemd."""
         plain = {
+            # The ALB's nodes live in the VPC: their X-Forwarded-For names the shopper (per-IP login limits).
+            "MYCLOTHES_TRUSTED_PROXIES": vpc_cidr,
             "MYCLOTHES_CART_STORE": settings.cart_store,
             "MYCLOTHES_CACHE": settings.cache,
             "MYCLOTHES_COOKIE_SECURE": "true" if settings.cookie_secure else "false",

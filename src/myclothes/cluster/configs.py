@@ -43,8 +43,6 @@ def web_environment(topology: Topology, node: Node) -> dict[str, str]:
         "MYCLOTHES_INSTANCE": node.name,
         "MYCLOTHES_ZONE": node.zone,
         "MYCLOTHES_SECRET_KEYS": pw["secret_key"],
-        "MYCLOTHES_LOGIN_IP_MAX_PER_WINDOW": "1000000",
-        "MYCLOTHES_LOGIN_ACCOUNT_MAX_PER_HOUR": "1000000",
     }
 
 
@@ -195,6 +193,8 @@ defaults
 
 frontend shop
   bind 127.0.0.1:{topology.lb_port}
+  option forwardfor
+  http-request deny deny_status 404 if {{ path /metrics }} || {{ path_beg /metrics/ }}
   default_backend web
 
 backend web

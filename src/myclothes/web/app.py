@@ -11,7 +11,7 @@ from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Tag
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
@@ -24,6 +24,7 @@ from myclothes.web.errors import EXCEPTION_HANDLERS, add_retry_after
 from myclothes.web.health import Readiness, healthz, probes_for, readyz, readyz_write
 from myclothes.web.observability import LatencyMiddleware, metrics, served_by
 from myclothes.web.pages import page_handlers
+from myclothes.web.security import parse_networks, security_headers
 from myclothes.web.session import SessionMiddleware
 
 PAGES = Path(__file__).parent / "pages"
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state["shop"] = shop
         app.state["readiness"] = Readiness(probes_for(shop))
+        app.state["trusted_proxies"] = parse_networks(settings.trusted_proxies)
         try:
             yield
         finally:
@@ -49,6 +51,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         level=logging.INFO,
         format=f"%(asctime)s %(levelname)s instance={settings.instance} %(name)s %(message)s",
     )
+    docs: list[OpenAPIRenderPlugin] = [JsonRenderPlugin()]  # /schema/openapi.json, always
+    if settings.api_docs:
+        docs.append(SwaggerRenderPlugin())
     return Litestar(
         route_handlers=[
             api_router,
@@ -66,7 +71,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             LatencyMiddleware(),
             SessionMiddleware(shop.sessions, shop.client_state, settings.cookie_secure),
         ],
-        before_send=[served_by(settings.instance), add_retry_after],
+        before_send=[served_by(settings.instance), add_retry_after, security_headers(settings.cookie_secure)],
         csrf_config=CSRFConfig(
             secret=settings.secret_keys[0],
             cookie_name="csrftoken",
@@ -80,7 +85,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="MyClothes",
             version="0.1.0",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=docs,
             tags=[
                 Tag(
                     name="health",

@@ -16,6 +16,7 @@ from litestar.handlers import BaseRouteHandler
 from myclothes.domain.customers import Customer
 from myclothes.services.sessions import ShopperSession
 from myclothes.services.shopper_cart import ShopperCart
+from myclothes.web.security import client_address, trusted_proxies_of
 
 if TYPE_CHECKING:
     from myclothes.bootstrap import Shop
@@ -32,7 +33,9 @@ def shopper_of(connection: Connection) -> ShopperSession:
 
 
 def client_ip(connection: Connection) -> str:
-    return connection.client.host if connection.client else "unknown"
+    """The shopper's address as the per-IP limits see it (X-Forwarded-For only from a trusted proxy)."""
+    peer = connection.client.host if connection.client else None
+    return client_address(peer, connection.headers.get("x-forwarded-for"), trusted_proxies_of(connection))
 
 
 def _from_shop(service: str) -> Provide:

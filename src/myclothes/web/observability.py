@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.datastructures import MutableScopeHeaders
+from litestar.exceptions import NotFoundException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, BeforeMessageSendHookHandler, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+from myclothes.web.security import may_read_metrics
 
 HTTP_REQUESTS = Counter("myclothes_http_requests_total", "HTTP requests", ["route", "status"])
 HTTP_SECONDS = Histogram(
@@ -42,5 +46,8 @@ class LatencyMiddleware(ASGIMiddleware):
 
 
 @get("/metrics", include_in_schema=False, sync_to_thread=False)
-def metrics() -> Response[bytes]:
+def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Prometheus metrics, for a scraper inside the trusted range only (see ``security.may_read_metrics``)."""
+    if not may_read_metrics(request):
+        raise NotFoundException()
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

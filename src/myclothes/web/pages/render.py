@@ -73,6 +73,8 @@ def safe_next(target: str | None, default: str = "/") -> str:
     """Only same-site relative paths: never redirect a shopper off the shop."""
     if not target:
         return default
+    if "\\" in target or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return default  # browsers read "/\evil.example" as "//evil.example"; control characters hide the same
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return default

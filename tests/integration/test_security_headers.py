@@ -1,0 +1,58 @@
+"""Hardening over a real server: security headers everywhere, /metrics only for a direct scrape, the API docs UI
+off by default, and the per-IP login limit keyed on the client behind a trusted proxy."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from tests.support.client import ShopClient, unique_email
+from tests.support.server import ShopServer
+
+
+@pytest.mark.parametrize("path", ["/", "/products", "/api/products", "/api/cart", "/no-such-page", "/api/orders"])
+def test_every_answer_carries_the_security_headers(live_server: ShopServer, path: str) -> None:
+    response = httpx.get(f"{live_server.url}{path}")
+    assert response.status_code in (200, 401, 404)
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"]
+
+
+def test_pages_carry_no_inline_script(live_server: ShopServer, catalog: list[dict]) -> None:
+    for path in ("/", "/products", f"/products/{catalog[0]['slug']}", "/cart", "/login"):
+        html = httpx.get(f"{live_server.url}{path}").text
+        scripts = html.split("<script")[1:]
+        assert all(' src="/static/' in s.split(">")[0] or 'type="application/json"' in s for s in scripts), path
+
+
+def test_metrics_answer_a_direct_scrape_but_never_one_relayed_by_a_proxy(live_server: ShopServer) -> None:
+    assert httpx.get(f"{live_server.url}/metrics").status_code == 200
+    relayed = httpx.get(f"{live_server.url}/metrics", headers={"X-Forwarded-For": "198.51.100.7"})
+    assert relayed.status_code == 404
+
+
+def test_the_openapi_document_is_served_and_the_docs_ui_only_on_request(live_server: ShopServer) -> None:
+    assert httpx.get(f"{live_server.url}/schema/openapi.json").json()["info"]["title"] == "MyClothes"
+    assert httpx.get(f"{live_server.url}/schema/swagger").status_code == 404
+
+
+def test_the_login_limit_keys_on_the_client_behind_the_balancer_not_on_the_balancer(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with ShopServer(tmp_path, {"MYCLOTHES_LOGIN_IP_MAX_PER_WINDOW": "3"}) as server:
+        attacker, shopper = ShopClient(server.url), ShopClient(server.url)
+        from_attacker = {"X-Forwarded-For": "198.51.100.66"}  # added by HAProxy (option forwardfor) on loopback
+        for _ in range(3):
+            response = attacker.post(
+                "/api/auth/login", json={"email": unique_email(), "password": "wrong-password"}, headers=from_attacker
+            )
+            assert response.status_code == 401
+        blocked = attacker.post(
+            "/api/auth/login", json={"email": unique_email(), "password": "wrong-password"}, headers=from_attacker
+        )
+        assert blocked.status_code == 429
+        other = shopper.post(
+            "/api/auth/login",
+            json={"email": unique_email(), "password": "wrong-password"},
+            headers={"X-Forwarded-For": "203.0.113.5"},
+        )
+        assert other.status_code == 401  # another shopper behind the same balancer is not locked out
