@@ -27,6 +27,7 @@ from myclothes.services.catalog import CatalogService
 from myclothes.services.checkout import CheckoutService
 from myclothes.services.messagebus import MessageBus
 from myclothes.services.sessions import SessionLifetime, SessionService
+from myclothes.sessions.hashed import HashedIdSessionStore
 from myclothes.sessions.memory import MemorySessionStore
 from myclothes.sessions.redis import RedisSessionStore
 from myclothes.sessions.sql import SqlSessionStore
@@ -94,6 +95,7 @@ def build_shop(settings: Settings, hasher: PasswordHasher | None = None) -> Shop
     """Wire the shop for these settings."""
     database = SqlDatabase(settings.effective_database_url, settings.database_replica_urls, settings.replica_max_lag_s)
     stores = _stores(settings, database)
+    stores.sessions = HashedIdSessionStore(stores.sessions)  # no store ever holds a presentable session id
     cart_store = InstrumentedCartStore(stores.carts)
     cache = _cache(settings)
     catalog = CatalogService(database, CacheAside(cache, settings.catalog_cache_ttl_s))

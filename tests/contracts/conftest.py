@@ -19,12 +19,13 @@ from myclothes.carts.sql import SqlCartStore
 from myclothes.db.engine import SqlDatabase
 from myclothes.db.migrate import upgrade
 from myclothes.ports import Cache, CartStore, SessionStore
+from myclothes.sessions.hashed import HashedIdSessionStore
 from myclothes.sessions.memory import MemorySessionStore
 from myclothes.sessions.redis import RedisSessionStore
 from myclothes.sessions.sql import SqlSessionStore
 
 BACKENDS = ["memory", "sql", "redis", "cookie"]
-SESSION_BACKENDS = ["memory", "sql", "redis"]
+SESSION_BACKENDS = ["memory", "sql", "redis", "sql, ids hashed"]  # production wraps every store (hashed.py)
 CACHE_BACKENDS = ["memory", "redis", "none"]
 
 
@@ -83,7 +84,8 @@ async def session_store(request: pytest.FixtureRequest, tmp_path: Path) -> Async
         await client.aclose()
         return
     database = _sqlite_database(tmp_path)
-    yield SqlSessionStore(database)
+    store = SqlSessionStore(database)
+    yield HashedIdSessionStore(store) if request.param.endswith("hashed") else store
     await database.dispose()
 
 

@@ -16,6 +16,8 @@ from tests.support.client import PASSWORD, ShopClient
 from tests.support.redis_server import RedisServer
 from tests.support.server import ShopServer
 
+from myclothes.sessions.hashed import stored_id
+
 STORES = ["sql", "redis", "cookie", "memory"]
 REDIS_DB = {"sql": 4, "redis": 5, "cookie": 6, "memory": 7}
 
@@ -207,7 +209,8 @@ def test_a_write_that_raced_a_login_is_merged_not_lost(tmp_path: Path) -> None:
         shop.post("/api/auth/logout")
         shop.add(a, 1)
         with sqlite3.connect(tmp_path / "myclothes.db") as db:
-            data = json.loads(db.execute("SELECT data FROM sessions WHERE id = ?", (shop.session_id,)).fetchone()[0])
+            row = db.execute("SELECT data FROM sessions WHERE id = ?", (stored_id(shop.session_id or ""),)).fetchone()
+            data = json.loads(row[0])
         guest_cart = data["cart"]
         shop.login(email)
         # A request that loaded the guest session before the login finishes its add now, into the guest cart.
