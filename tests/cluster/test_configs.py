@@ -204,3 +204,11 @@ def test_the_balancer_forwards_the_client_address_and_never_serves_metrics(tmp_p
     assert "http-request deny deny_status 404 if { path /metrics }" in frontend
     env = configs.web_environment(plan(tmp_path), plan(tmp_path).of_kind("web")[0])
     assert not any(key.startswith("MYCLOTHES_LOGIN_") for key in env)  # the default limits hold in the cluster
+
+
+def test_the_replica_port_keeps_its_sessions_when_a_standby_is_promoted(tmp_path: Path) -> None:
+    text = configs.haproxy_config(plan(tmp_path))
+    primary = text.split("listen pg_primary")[1].split("listen pg_replica")[0]
+    replica = text.split("listen pg_replica")[1]
+    assert "on-marked-down shutdown-sessions" in primary  # a demoted primary must not keep its writers
+    assert "shutdown-sessions" not in replica  # a promoted standby still serves its readers (no burst of 503s)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from myclothes.db.replica_reads import ReplicaConnection
+from myclothes.db.replica_reads import READ_RETRY_WINDOW_S, ReplicaConnection
 from myclothes.db.replicas import Replica
 from myclothes.domain.errors import StoreUnavailable
 
@@ -77,13 +78,27 @@ async def test_a_cut_replica_connection_is_read_again_on_a_new_one_without_the_p
     assert database.failed == [] and engine.handed == 1
 
 
-async def test_when_the_new_connection_fails_too_the_replica_leaves_rotation_and_the_read_is_unavailable() -> None:
-    engine = Engine(True, False)
+async def test_during_a_failover_a_read_waits_a_moment_for_a_standby_rather_than_failing() -> None:
+    engine = Engine(True, True, False)  # the balancer has no standby for two tries, then one answers
     replica, database = replica_with(engine), Database()
     async with AsyncExitStack() as stack:
         reader = ReplicaConnection(Connection(fails=True), replica, database, stack)  # type: ignore[arg-type]
+        assert await reader.execute("SELECT 1") == "rows of SELECT 1"
+    assert database.failed == [] and engine.handed == 3
+
+
+async def test_when_no_standby_answers_within_the_window_the_replica_leaves_rotation_and_the_read_is_unavailable() -> (
+    None
+):
+    engine = Engine(*[True] * 20)
+    replica, database = replica_with(engine), Database()
+    async with AsyncExitStack() as stack:
+        reader = ReplicaConnection(Connection(fails=True), replica, database, stack)  # type: ignore[arg-type]
+        started = time.monotonic()
         with pytest.raises(StoreUnavailable):
             await reader.execute("SELECT 1")
-        with pytest.raises(StoreUnavailable):  # one new connection per unit, not one per statement
+        assert time.monotonic() - started <= READ_RETRY_WINDOW_S + 0.1  # bounded: then a 503 with Retry-After
+        tries = engine.handed
+        with pytest.raises(StoreUnavailable):  # the waiting happens once per unit, not once per statement
             await reader.execute("SELECT 2")
-    assert database.failed == [replica, replica] and engine.handed == 1
+    assert database.failed == [replica, replica] and engine.handed == tries and 2 <= tries <= 6

@@ -161,9 +161,11 @@ def haproxy_config(topology: Topology) -> str:
 
     Web processes are checked on ``/readyz``, which fails only for reasons of the process itself (it cannot reach
     any database endpoint), never because a shared primary is failing over: so losing a primary never empties
-    the pool. A refused or timed-out connection marks the server down at once (``observe layer4``) and the request
-    is retried on another server (``redispatch 1``); ``timeout connect`` is short because a healthy backend next
-    to the balancer accepts in well under a millisecond, and a partitioned one never does.
+    the pool. A refused or timed-out connection marks a web server down at once (``observe layer4``) and the
+    request is retried on another server (``redispatch 1``); ``timeout connect`` is short because a healthy
+    backend next to the balancer accepts in well under a millisecond, and a partitioned one never does. The
+    writer port cuts a demoted primary's sessions (``shutdown-sessions``); the reader port does not, since a
+    standby just promoted still answers reads correctly.
     """
     sticky = topology.cart_store == "memory"
     web = []
@@ -222,7 +224,7 @@ listen pg_replica
   balance roundrobin
   option httpchk GET /replica
   http-check expect status 200
-  default-server inter 500ms fall 2 rise 1 on-marked-down shutdown-sessions
+  default-server inter 500ms fall 2 rise 1
 {pg_servers}
 """
 

@@ -38,7 +38,7 @@ from myclothes.db.failures import (
     retry_on_primary,
 )
 from myclothes.db.pools import checkout, count_queries, make_engine, retrieve, select_one
-from myclothes.db.replica_reads import ReplicaConnection
+from myclothes.db.replica_reads import ReplicaConnection, waiting_for_an_endpoint
 from myclothes.db.replicas import REPLICA_FALLBACKS, Replica, ReplicaRouter, describe
 from myclothes.db.repositories import SqlUnitOfWork
 from myclothes.domain.errors import ShopError, StoreUnavailable
@@ -190,7 +190,11 @@ class SqlDatabase:
         return self.router is not None and not self.router.primary_reachable
 
     async def _reader_connection(self, stack: AsyncExitStack) -> AsyncConnection | ReplicaConnection:
-        """A fit replica's connection if there is one, else the primary's (see the module docstring)."""
+        """A fit replica's connection if there is one, else the primary's (see the module docstring); during a
+        failover, waits a moment for some endpoint (``replica_reads.waiting_for_an_endpoint``)."""
+        return await waiting_for_an_endpoint(self, stack, self._reader_connection_once)
+
+    async def _reader_connection_once(self, stack: AsyncExitStack) -> AsyncConnection | ReplicaConnection:
         if self.router is not None:
             await self.router.start()
             position = current_position()
