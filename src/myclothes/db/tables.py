@@ -81,6 +81,7 @@ users = Table(
     Column("password_hash", String(200), nullable=False),
     Column("is_admin", Boolean, nullable=False, default=False),
     Column("created_at", DateTime, nullable=False),
+    Column("sessions_valid_from", Float, nullable=False, server_default="0"),  # epoch s; older logins end
 )
 
 addresses = Table(

@@ -47,6 +47,7 @@ class Customer:
     email: str
     name: str
     is_admin: bool = False
+    sessions_valid_from: float = 0.0  # a session logged in before this (epoch seconds) is no longer valid
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from myclothes.domain.customers import (
     validate_name,
     validate_password,
 )
-from myclothes.domain.errors import InvalidCredentials, NotFound, TooManyAttempts
+from myclothes.domain.errors import InvalidCredentials, InvalidInput, NotFound, TooManyAttempts
 from myclothes.ports import Database, PasswordHasher
 
 INVALID_LOGIN = "E-mail or password is incorrect."
@@ -69,6 +69,24 @@ class AccountService:
                 await uow.customers.record_login_failure(normalized, ip, now)
             raise InvalidCredentials(INVALID_LOGIN)
         return customer
+
+    async def change_password(self, customer: Customer, current: str, new: str, ip: str, at: float) -> Customer:
+        """Set a new password, the current one required (under the same limits as a login, so a stolen session
+        cannot guess it); sessions logged in before ``at`` end. A wrong current password is a 400 on its field."""
+        try:
+            await self.login(customer.email, current, ip)
+        except InvalidCredentials:
+            raise InvalidInput("is not your current password", field="current_password") from None
+        try:
+            validate_password(new)
+        except InvalidInput as error:
+            raise InvalidInput(error.message, field="new_password") from None
+        if new == current:
+            raise InvalidInput("must differ from the current password", field="new_password")
+        password_hash = await self.hasher.hash(new)
+        async with self.database.writer() as uow:
+            await uow.customers.set_password(customer.id, password_hash, sessions_valid_from=at)
+        return Customer(customer.id, customer.email, customer.name, customer.is_admin, at)
 
     async def customer(self, customer_id: int) -> Customer | None:
         async with self.database.reader() as uow:

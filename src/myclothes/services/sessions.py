@@ -172,6 +172,10 @@ class ShopperSession:
         self.dirty = True
         self.customer, self.customer_loaded = None, True
 
+    def logged_in_at(self) -> float:
+        """When this session was started (a login rotates the id and starts a new record)."""
+        return self.record.created_at if self.record is not None else 0.0
+
     def expires_at(self) -> float:
         assert self.record is not None
         return min(self.now + self.lifetime.idle_s, self.record.created_at + self.lifetime.absolute_s)
@@ -231,6 +235,8 @@ class SessionService:
             session.customer_loaded = True
             if customer_id and session.customer is None:
                 session.logout()  # the account is gone
+            elif session.customer is not None and session.logged_in_at() < session.customer.sessions_valid_from:
+                session.logout()  # the password changed since this login (on another device)
         return session.customer
 
     async def require_customer(self, session: ShopperSession) -> Customer:
@@ -256,6 +262,14 @@ class SessionService:
         if guest_cart is None or target is None:
             return []
         return await self.carts.merge(guest_cart, target)
+
+    async def change_password(self, session: ShopperSession, current: str, new: str, ip: str) -> None:
+        """A new password for the logged-in customer: every other session of theirs ends, this one goes on
+        under a fresh id."""
+        customer = await self.require_customer(session)
+        changed = await self.accounts.change_password(customer, current, new, ip, at=session.now)
+        session.login(changed.id)
+        session.customer, session.customer_loaded = changed, True
 
     async def logout(self, session: ShopperSession) -> None:
         """The session dies; the policy says whether the cart is emptied too."""

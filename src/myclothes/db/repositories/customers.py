@@ -12,7 +12,7 @@ from myclothes.domain.errors import Conflict
 
 
 class SqlCustomerRepository(Repository):
-    _customer_columns = (users.c.id, users.c.email, users.c.name, users.c.is_admin)
+    _customer_columns = (users.c.id, users.c.email, users.c.name, users.c.is_admin, users.c.sessions_valid_from)
 
     async def by_email(self, email: str) -> tuple[Customer, str] | None:
         row = (
@@ -20,7 +20,7 @@ class SqlCustomerRepository(Repository):
                 select(*self._customer_columns, users.c.password_hash).where(users.c.email == email)
             )
         ).first()
-        return (Customer(*row[:4]), row[4]) if row else None
+        return (Customer(*row[:5]), row[5]) if row else None
 
     async def by_id(self, customer_id: int) -> Customer | None:
         row = (await self.connection.execute(select(*self._customer_columns).where(users.c.id == customer_id))).first()
@@ -39,10 +39,13 @@ class SqlCustomerRepository(Repository):
             raise Conflict("an account with this e-mail address already exists", field="email") from None
         return Customer(inserted_id(result), email, name, is_admin)
 
-    async def set_password(self, customer_id: int, password_hash: str) -> None:
-        await self._writing().execute(
-            update(users).where(users.c.id == customer_id).values(password_hash=password_hash)
-        )
+    async def set_password(
+        self, customer_id: int, password_hash: str, sessions_valid_from: float | None = None
+    ) -> None:
+        values: dict[str, object] = {"password_hash": password_hash}
+        if sessions_valid_from is not None:
+            values["sessions_valid_from"] = sessions_valid_from
+        await self._writing().execute(update(users).where(users.c.id == customer_id).values(**values))
 
     async def set_admin(self, customer_id: int, is_admin: bool) -> None:
         await self._writing().execute(update(users).where(users.c.id == customer_id).values(is_admin=is_admin))

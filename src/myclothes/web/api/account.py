@@ -4,17 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Router, delete, get, post, put
+from litestar import Request, Router, delete, get, post, put
 
 from myclothes.domain.customers import Customer
 from myclothes.services.accounts import AccountService
-from myclothes.web.api.schemas import AddressBody, address_json, customer_json
-from myclothes.web.deps import customers_only
+from myclothes.services.sessions import SessionService, ShopperSession
+from myclothes.web.api.schemas import AddressBody, PasswordChange, address_json, customer_json
+from myclothes.web.deps import client_ip, customers_only
 
 
 @get("/account", tags=["account"])
 async def account(customer: Customer) -> dict[str, Any]:
     return customer_json(customer)
+
+
+@post("/account/password", tags=["account"], status_code=204)
+async def change_password(
+    request: Request[Any, Any, Any], data: PasswordChange, sessions: SessionService, shopper: ShopperSession
+) -> None:
+    """Change the password (the current one required). Every other session of this account ends; this one goes on
+    under a new session id. A wrong current password is a 400 on ``current_password`` and counts as a failed
+    login (the same limits apply)."""
+    await sessions.change_password(shopper, data.current_password, data.new_password, client_ip(request))
 
 
 @get("/account/addresses", tags=["account"])
@@ -47,6 +58,6 @@ async def delete_address(customer: Customer, accounts: AccountService, address_i
 router = Router(
     path="/",
     guards=[customers_only],
-    route_handlers=[account, list_addresses, add_address, get_address, update_address, delete_address],
+    route_handlers=[account, change_password, list_addresses, add_address, get_address, update_address, delete_address],
 )
 handlers = [router]

@@ -31,6 +31,11 @@ class Login(msgspec.Struct):
     password: str
 
 
+class PasswordChange(msgspec.Struct):
+    current_password: str
+    new_password: str
+
+
 class AddressBody(msgspec.Struct):
     full_name: str
     line1: str

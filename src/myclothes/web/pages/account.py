@@ -86,6 +86,26 @@ async def logout(sessions: SessionService, shopper: ShopperSession) -> Redirect:
     return redirect("/")
 
 
+@get("/account/password", include_in_schema=False, guards=[customers_only])
+async def password_form(request: Request[Any, Any, Any]) -> Template:
+    return await page(request, "password.html")
+
+
+@post("/account/password", include_in_schema=False, guards=[customers_only])
+async def change_password(
+    request: Request[Any, Any, Any], sessions: SessionService, shopper: ShopperSession
+) -> Response[Any]:
+    data = await form(request)
+    try:
+        await sessions.change_password(
+            shopper, data.get("current_password", ""), data.get("new_password", ""), client_ip(request)
+        )
+    except ShopError as problem:
+        return await form_error(request, "password.html", problem)
+    shopper.flash("Your password was changed. Your other devices are logged out.")
+    return redirect("/account")
+
+
 @get("/account", include_in_schema=False, guards=[customers_only])
 async def account(
     request: Request[Any, Any, Any], customer: Customer, accounts: AccountService, orders: CheckoutService
@@ -95,4 +115,4 @@ async def account(
     return await page(request, "account.html", addresses=addresses, orders=placed[:5])
 
 
-handlers = [register_form, login_form, register, login, logout, account]
+handlers = [register_form, login_form, register, login, logout, password_form, change_password, account]
