@@ -3,9 +3,11 @@ off by default, and the per-IP login limit keyed on the client behind a trusted 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
-from tests.support.client import ShopClient, unique_email
+from tests.support.client import PASSWORD, ShopClient, unique_email
 from tests.support.server import ShopServer
 
 
@@ -56,3 +58,34 @@ def test_the_login_limit_keys_on_the_client_behind_the_balancer_not_on_the_balan
             headers={"X-Forwarded-For": "203.0.113.5"},
         )
         assert other.status_code == 401  # another shopper behind the same balancer is not locked out
+
+
+def _attempt(shop: ShopClient, email: str, password: str, address: str) -> int:
+    response = shop.post(
+        "/api/auth/login", json={"email": email, "password": password}, headers={"X-Forwarded-For": address}
+    )
+    return response.status_code
+
+
+def test_an_attacker_cannot_lock_the_owner_out_of_their_account(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with ShopServer(tmp_path, {"MYCLOTHES_LOGIN_ACCOUNT_MAX_PER_HOUR": "5"}) as server:
+        owner = ShopClient(server.url)
+        email = owner.register()["email"]
+        owner.post("/api/auth/logout")
+        attacker = ShopClient(server.url)
+        statuses = [_attempt(attacker, email, "guess guess guess", "198.51.100.66") for _ in range(8)]
+        assert statuses == [401] * 5 + [429] * 3  # one address: 5 tries at this account
+        for n in range(6):  # a botnet: one try each from many addresses puts the account under attack
+            assert _attempt(attacker, email, "guess guess guess", f"203.0.113.{n + 1}") in (401, 429)
+        assert _attempt(attacker, email, "guess guess guess", "203.0.113.1") == 429  # failed here before: refused
+        assert _attempt(owner, email, PASSWORD, "192.0.2.10") == 200  # the owner, from a clean address, gets in
+
+
+def test_a_burst_of_parallel_guesses_gets_no_more_tries_than_the_limit(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with ShopServer(tmp_path, {"MYCLOTHES_LOGIN_IP_MAX_PER_WINDOW": "5"}) as server:
+        shop = ShopClient(server.url)
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            statuses = list(
+                pool.map(lambda n: _attempt(shop, unique_email(), "guess guess guess", "198.51.100.9"), range(24))
+            )
+        assert statuses.count(401) <= 5 and statuses.count(429) >= 19, statuses

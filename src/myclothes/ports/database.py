@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from myclothes.domain.catalog import CatalogQuery, Category, Product, ProductPage, VariantListing
 from myclothes.domain.customers import Address, AddressFields, Customer
 from myclothes.domain.orders import Order, OrderLine
+
+
+class LoginFailures(NamedTuple):
+    by_email: int  # failed logins to this account, from anywhere
+    by_email_and_ip: int  # ... from this client address
+    by_ip: int  # failed logins from this client address, to any account
 
 
 class CatalogRepository(Protocol):
@@ -68,10 +74,15 @@ class CustomerRepository(Protocol):
 
     async def delete_address(self, customer_id: int, address_id: int) -> bool: ...
 
-    async def record_login_failure(self, email: str, ip: str, at: float) -> None: ...
+    async def record_login_failure(self, email: str, ip: str, at: float) -> int:
+        """Count an attempt as failed (recorded before the password is checked); its id, to forget it on success."""
+        ...
 
-    async def login_failures(self, email: str, ip: str, email_since: float, ip_since: float) -> tuple[int, int]:
-        """Failures for this e-mail since ``email_since`` and for this IP since ``ip_since``."""
+    async def forget_login_failure(self, failure_id: int) -> None: ...
+
+    async def login_failures(self, email: str, ip: str, email_since: float, ip_since: float) -> LoginFailures:
+        """Failures for this e-mail (from anywhere, and from this IP) since ``email_since``, and for this IP
+        (any e-mail) since ``ip_since``."""
         ...
 
 

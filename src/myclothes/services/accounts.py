@@ -16,15 +16,32 @@ from myclothes.domain.customers import (
 )
 from myclothes.domain.errors import InvalidCredentials, InvalidInput, NotFound, TooManyAttempts
 from myclothes.ports import Database, PasswordHasher
+from myclothes.ports.database import LoginFailures
 
 INVALID_LOGIN = "E-mail or password is incorrect."
 
 
 @dataclass(frozen=True, slots=True)
 class LoginLimits:
+    """Failed logins allowed. An account under attack (``account_max_per_hour`` failures from anywhere) is closed
+    only to the addresses that failed on it, so nobody can lock a chosen account away from its owner; one address
+    gets ``account_ip_max_per_hour`` tries at one account and ``ip_max_per_window`` at all accounts together."""
+
     account_max_per_hour: int = 100
     ip_max_per_window: int = 30
     ip_window_s: int = 300
+    account_ip_max_per_hour: int = 10
+
+    def refusal(self, failures: LoginFailures) -> str | None:
+        """Why this attempt is refused (its own failure already counted), or None."""
+        if failures.by_email_and_ip > min(self.account_ip_max_per_hour, self.account_max_per_hour):
+            return "Too many failed logins for this account. Try again in an hour."
+        if failures.by_email > self.account_max_per_hour and failures.by_email_and_ip > 1:
+            return "Too many failed logins for this account. Try again in an hour."
+        if failures.by_ip > self.ip_max_per_window:
+            minutes = max(1, self.ip_window_s // 60)
+            return f"Too many failed logins from your network. Try again in {minutes} minutes."
+        return None
 
 
 class AccountService:
@@ -49,25 +66,25 @@ class AccountService:
             return await uow.customers.create(email, name, password_hash, is_admin)
 
     async def login(self, email: str, password: str, ip: str) -> Customer:
-        """The customer for these credentials; one error for unknown e-mail and wrong password."""
+        """The customer for these credentials; one error for unknown e-mail and wrong password.
+
+        The attempt is counted as a failure *before* the password is checked (committed before the counts are read,
+        so concurrent attempts see each other), and forgotten once it succeeds: of a burst of parallel guesses, no
+        more than the limit get as far as the password check."""
         normalized = normalize_email(email, validate=False)
         now = self.clock()
-        async with self.database.reader() as uow:
-            by_email, by_ip = await uow.customers.login_failures(
-                normalized, ip, now - 3600, now - self.limits.ip_window_s
-            )
-        if by_email >= self.limits.account_max_per_hour:
-            raise TooManyAttempts("Too many failed logins for this account. Try again in an hour.")
-        if by_ip >= self.limits.ip_max_per_window:
-            minutes = max(1, self.limits.ip_window_s // 60)
-            raise TooManyAttempts(f"Too many failed logins from your network. Try again in {minutes} minutes.")
-        async with self.database.reader() as uow:
+        async with self.database.writer() as uow:
+            attempt = await uow.customers.record_login_failure(normalized, ip, now)
+        async with self.database.writer() as uow:  # the primary: a replica may not have the newest attempts yet
+            failures = await uow.customers.login_failures(normalized, ip, now - 3600, now - self.limits.ip_window_s)
             found = await uow.customers.by_email(normalized)
+        if (refusal := self.limits.refusal(failures)) is not None:
+            raise TooManyAttempts(refusal)
         customer, password_hash = found if found else (None, None)
         if not await self.hasher.verify(password_hash, password or "") or customer is None:
-            async with self.database.writer() as uow:
-                await uow.customers.record_login_failure(normalized, ip, now)
             raise InvalidCredentials(INVALID_LOGIN)
+        async with self.database.writer() as uow:
+            await uow.customers.forget_login_failure(attempt)
         return customer
 
     async def change_password(self, customer: Customer, current: str, new: str, ip: str, at: float) -> Customer:

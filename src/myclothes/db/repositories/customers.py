@@ -9,6 +9,7 @@ from myclothes.db.repositories.base import Repository, inserted_id, utcnow
 from myclothes.db.tables import addresses, login_failures, users
 from myclothes.domain.customers import MAX_ADDRESSES, Address, AddressFields, Customer, postal_fields
 from myclothes.domain.errors import Conflict
+from myclothes.ports.database import LoginFailures
 
 
 class SqlCustomerRepository(Repository):
@@ -132,14 +133,21 @@ class SqlCustomerRepository(Repository):
             update(addresses).where(addresses.c.user_id == customer_id).values(is_default=False)
         )
 
-    async def record_login_failure(self, email: str, ip: str, at: float) -> None:
+    async def record_login_failure(self, email: str, ip: str, at: float) -> int:
         connection = self._writing()
-        await connection.execute(insert(login_failures).values(email=email, ip=ip, at=at))
+        result = await connection.execute(insert(login_failures).values(email=email, ip=ip, at=at))
         # Keep the table small: failures older than a day no longer count for anything.
         await connection.execute(delete(login_failures).where(login_failures.c.at < at - 86400))
+        return inserted_id(result)
 
-    async def login_failures(self, email: str, ip: str, email_since: float, ip_since: float) -> tuple[int, int]:
-        by_email = select(func.count()).where(login_failures.c.email == email, login_failures.c.at >= email_since)
+    async def forget_login_failure(self, failure_id: int) -> None:
+        await self._writing().execute(delete(login_failures).where(login_failures.c.id == failure_id))
+
+    async def login_failures(self, email: str, ip: str, email_since: float, ip_since: float) -> LoginFailures:
+        recent = login_failures.c.at >= email_since
+        by_email = select(func.count()).where(login_failures.c.email == email, recent)
+        by_pair = select(func.count()).where(login_failures.c.email == email, login_failures.c.ip == ip, recent)
         by_ip = select(func.count()).where(login_failures.c.ip == ip, login_failures.c.at >= ip_since)
-        row = (await self.connection.execute(select(by_email.scalar_subquery(), by_ip.scalar_subquery()))).one()
-        return int(row[0]), int(row[1])
+        counts = select(by_email.scalar_subquery(), by_pair.scalar_subquery(), by_ip.scalar_subquery())
+        row = (await self.connection.execute(counts)).one()
+        return LoginFailures(int(row[0]), int(row[1]), int(row[2]))
