@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from myclothes.db.pools import sqlite_engine
 from myclothes.settings import Settings, SettingsError
 
 
@@ -74,3 +75,13 @@ def test_trusted_proxies_and_api_docs_are_read() -> None:
     assert settings.trusted_proxies == ("10.0.0.0/16", "127.0.0.1") and settings.api_docs
     defaults = Settings.from_env({})
     assert defaults.trusted_proxies == ("127.0.0.0/8", "::1/128") and not defaults.api_docs
+
+
+def test_the_embedded_database_file_is_private_to_its_owner(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    sqlite_engine(settings.effective_database_url, writer=True)
+    database = tmp_path / "data" / "myclothes.db"
+    assert database.exists() and database.stat().st_mode & 0o777 == 0o600
+    database.chmod(0o644)  # an older install: tightened on the next start
+    sqlite_engine(settings.effective_database_url, writer=False)
+    assert database.stat().st_mode & 0o777 == 0o600

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import Counter
@@ -19,9 +21,22 @@ COMMAND_TIMEOUT_S = 3.0
 POOL_TIMEOUT_S = 2.0
 
 
+def _private_file(url: str) -> None:
+    """Create the database file readable by its owner only (accounts, password hashes, sessions live in it);
+    SQLite gives its -wal and -shm files the same mode."""
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        path = Path(database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+
+
 def sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
     # One writer connection per process serialises local writes; BEGIN IMMEDIATE takes the file's write lock
     # up front so two processes never deadlock upgrading a read lock.
+    _private_file(url)
     engine = create_async_engine(
         url,
         pool_size=1 if writer else 5,
