@@ -79,7 +79,8 @@ class _Stores:
 def _stores(settings: Settings, database: SqlDatabase) -> _Stores:
     """The cart store and the session store that goes with it (identity always stays server-verifiable)."""
     if settings.cart_store == "sql":
-        return _Stores(SqlCartStore(database), SqlSessionStore(database), AccountCarts())
+        sql_carts = SqlCartStore(database, guest_max_age_s=settings.session_absolute_s)
+        return _Stores(sql_carts, SqlSessionStore(database), AccountCarts())
     if settings.cart_store == "memory":
         return _Stores(MemoryCartStore(), MemorySessionStore(), AccountCarts())
     if settings.cart_store == "redis":

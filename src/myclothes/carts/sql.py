@@ -1,11 +1,13 @@
 """Carts in the relational database: durable, shared by every web process.
 
 One row per cart line; adds are single upserts (``quantity = quantity + n``) so concurrent adds never lose
-an update.
+an update. Guest carts (``g:…``) outlive no session: a line added more than ``guest_max_age_s`` ago (the session's
+absolute lifetime) belongs to a session that has expired, so writers now and then delete such lines.
 """
 
 from __future__ import annotations
 
+import random
 import time
 
 from sqlalchemy import case, delete, func, select, text
@@ -18,11 +20,26 @@ from myclothes.domain.cart import MAX_QUANTITY, CartLine, MergeChange, merge_lin
 from myclothes.domain.errors import Conflict
 
 
+PURGE_CHANCE = 0.01  # of adds that also sweep abandoned guest carts (as sql sessions sweep expired sessions)
+
+
 class SqlCartStore:
     name = "sql"
 
-    def __init__(self, database: SqlDatabase) -> None:
+    def __init__(self, database: SqlDatabase, guest_max_age_s: float = 30 * 24 * 3600) -> None:
         self.database = database
+        self.guest_max_age_s = guest_max_age_s
+
+    async def purge_abandoned(self, now: float) -> int:
+        """Delete the lines of guest carts whose session has certainly expired; how many were deleted."""
+        async with self.database.primary_transaction() as connection:
+            result = await connection.execute(
+                delete(cart_lines).where(
+                    cart_lines.c.cart_id.startswith("g:", autoescape=True),
+                    cart_lines.c.added_at < now - self.guest_max_age_s,
+                )
+            )
+        return int(result.rowcount or 0)
 
     async def lines(self, cart_id: str) -> list[CartLine]:
         # The primary's read pool: never a replica (a cart must show its own last write), never the single
@@ -55,7 +72,10 @@ class SqlCartStore:
             result = await connection.execute(statement)
             if result.rowcount == 0:  # a concurrent add got there first
                 raise Conflict(quantity_limit_message(limit, limit), field="quantity")
-            return await self._lines(connection, cart_id)
+            lines = await self._lines(connection, cart_id)
+        if random.random() < PURGE_CHANCE:
+            await self.purge_abandoned(time.time())
+        return lines
 
     async def set_quantity(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
         validate_quantity(quantity, allow_zero=True)
