@@ -19,7 +19,6 @@ from myclothes.db.tables import cart_lines
 from myclothes.domain.cart import MAX_QUANTITY, CartLine, MergeChange, merge_lines, validate_quantity
 from myclothes.domain.errors import Conflict
 
-
 PURGE_CHANCE = 0.01  # of adds that also sweep abandoned guest carts (as sql sessions sweep expired sessions)
 
 
