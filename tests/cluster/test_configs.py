@@ -8,7 +8,7 @@ import yaml
 
 from myclothes.cluster import configs
 from myclothes.cluster.drills import _changed, judge
-from myclothes.cluster.load import Sample, Shopper, _take_cookies
+from myclothes.cluster.load import Sample, Shopper, _take_cookies, measure_capacity
 from myclothes.cluster.report import error_window_s, fault_window, op_figures, percentile, recovery_s
 from myclothes.cluster.topology import PORT_RANGE, SPARE_WEB_SLOTS, Topology
 
@@ -212,3 +212,30 @@ def test_the_replica_port_keeps_its_sessions_when_a_standby_is_promoted(tmp_path
     replica = text.split("listen pg_replica")[1]
     assert "on-marked-down shutdown-sessions" in primary  # a demoted primary must not keep its writers
     assert "shutdown-sessions" not in replica  # a promoted standby still serves its readers (no burst of 503s)
+
+
+class ScriptedLoad:
+    """Carries every rate up to ``limit``; the first step misses ``first_misses`` times (a cold generator)."""
+
+    def __init__(self, limit: float, first_misses: int = 0) -> None:
+        self.limit, self.first_misses = limit, first_misses
+        self.lag_ms: list[float] = []
+        self.offered: list[float] = []
+
+    async def run(self, rate: float, duration: float) -> list[Sample]:
+        self.offered.append(rate)
+        cold = len(self.offered) <= self.first_misses
+        slow = rate > self.limit or cold
+        return [sample(0, "browse", 200, 900.0 if slow else 20.0) for _ in range(int(rate * duration))]
+
+    async def drain(self) -> float:
+        return 0.0
+
+
+async def test_the_capacity_ramp_gives_a_cold_first_step_a_second_try_and_refines_after_the_first_miss() -> None:
+    load = ScriptedLoad(limit=200, first_misses=1)
+    capacity, steps = await measure_capacity(load, start=50, factor=1.5, step_s=1)  # type: ignore[arg-type]
+    assert load.offered[:2] == [50, 50]  # the cold first step is tried again, not halved to 25
+    assert capacity == 168.8 and [s["carried"] for s in steps][-2:] == [False, False]  # 253 missed, 210 too
+    always_slow = ScriptedLoad(limit=30)
+    assert (await measure_capacity(always_slow, start=50, factor=1.5, step_s=1))[0] == 25  # type: ignore[arg-type]

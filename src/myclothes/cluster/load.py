@@ -432,13 +432,15 @@ async def measure_capacity(
 
     A step is carried when at least 99% of its requests succeed, their p99 stays under 250 ms and the generator
     sent 99% of its arrivals less than 50 ms late. After the first step that is not carried, one more step halfway
-    back refines the figure. An overloaded step leaves work queued in the store, so the next step (and the measured
+    back refines the figure (the very first step gets a second try: it also warms the generator and the store up).
+    An overloaded step leaves work queued in the store, so the next step (and the measured
     run after the ramp) waits until the store answers promptly again. Returns the capacity and each step's figures.
     """
     steps: list[dict[str, float]] = []
     capacity = 0.0
     rate = start
     refining = False
+    first_tries = 2  # the first step also warms the generator and the store up: one miss there is not a verdict
     while rate <= ceiling:
         load.lag_ms.clear()
         samples = await load.run(rate, step_s)
@@ -460,6 +462,9 @@ async def measure_capacity(
             capacity = max(capacity, rate)
         if refining:
             break
+        if not carried and not capacity and first_tries > 1:
+            first_tries -= 1
+            continue
         if not carried:
             refining = True
             rate = (capacity + rate) / 2 if capacity else rate / 2
