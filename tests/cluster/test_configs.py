@@ -79,11 +79,13 @@ def test_patroni_runs_synchronous_mode_with_scram_and_separate_roles(tmp_path: P
 
 def test_redis_requires_a_password_and_a_replica_for_writes(tmp_path: Path) -> None:
     topology = plan(tmp_path)
-    text = configs.redis_config(topology, topology.of_kind("redis")[1], replica_of=1234)
+    primary = topology.of_kind("redis")[0].port
+    text = configs.redis_config(topology, topology.of_kind("redis")[1], replica_of=primary)
     assert f"requirepass {topology.secrets['redis']}" in text
-    assert "min-replicas-to-write 1" in text and "replicaof 127.0.0.1 1234" in text
-    sentinel = configs.sentinel_config(topology, topology.of_kind("sentinel")[0], 1234)
-    assert "127.0.0.1 1234 2" in sentinel and "auth-pass" in sentinel
+    assert "min-replicas-to-write 1" in text and f"replicaof 127.0.0.1 {primary}" in text
+    assert "min-replicas-max-lag 3" in text  # a cut-off primary refuses writes within about 4 s
+    sentinel = configs.sentinel_config(topology, topology.of_kind("sentinel")[0], primary)
+    assert f"127.0.0.1 {primary} 2" in sentinel and "auth-pass" in sentinel
     assert "down-after-milliseconds myclothes 1000" in sentinel  # cart writes back within the 3 s window
 
 

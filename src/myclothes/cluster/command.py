@@ -13,10 +13,13 @@ DEFAULT_DIR = "var/cluster"
 
 
 def _table(status: dict[str, Any]) -> str:
-    rows = [("NODE", "KIND", "ZONE", "ROLE", "PID", "PORT", "HEALTHY", "LAG")]
+    rows: list[tuple[str, ...]] = [
+        ("NODE", "KIND", "ZONE", "ROLE", "PID", "ADDRESS", "PORT", "NETNS", "HEALTHY", "LAG")
+    ]
     for n in status["nodes"]:
         lag = "" if n["lag"] is None else str(n["lag"])
-        rows.append((n["name"], n["kind"], n["zone"], n["role"], str(n["pid"]), str(n["port"]), str(n["healthy"]), lag))
+        cells = (n["name"], n["kind"], n["zone"], n["role"], n["pid"], n["address"], n["port"], n["netns"] or "-")
+        rows.append((*map(str, cells), str(n["healthy"]), lag))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     return f"load balancer: {status['lb_url']}\n" + "\n".join(lines)
@@ -27,7 +30,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     directory = Path(args.dir)
     action = args.cluster_command
     if action == "up":
-        cluster = Cluster.up(directory, args.zones, args.web_per_zone, args.cart_store)
+        cluster = Cluster.up(directory, args.zones, args.web_per_zone, args.cart_store, args.isolate)
         print(_table(cluster.status()))
         return 0
     cluster = Cluster.open(directory)
@@ -44,6 +47,9 @@ def cmd_cluster(args: argparse.Namespace) -> int:
         print(f"{args.node} is ready")
     elif action == "fail-zone":
         print(f"zone {args.zone} is down: {', '.join(cluster.fail_zone(args.zone))}")
+    elif action == "partition":
+        cluster.partition(args.zone)
+        print(f"zone {args.zone} is cut off from the rest (its processes keep running); `cluster heal` undoes it")
     elif action == "heal":
         print(f"started: {', '.join(cluster.heal()) or 'nothing (all running)'}")
     elif action == "scale":
@@ -97,13 +103,19 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     up.add_argument("--zones", type=int, default=3, choices=[3, 4, 5])
     up.add_argument("--web-per-zone", type=int, default=1)
     up.add_argument("--cart-store", default="redis", choices=["memory", "cookie", "redis", "sql"])
+    up.add_argument(
+        "--isolate",
+        action="store_true",
+        help="every tier and zone in its own network namespace behind the security-group rules (root)",
+    )
     status = actions.add_parser("status", help="nodes, roles, health, replication lag")
     status.add_argument("--json", action="store_true")
     actions.add_parser("down", help="stop everything")
     actions.add_parser("kill", help="SIGKILL one node").add_argument("node")
     actions.add_parser("start", help="start one node again").add_argument("node")
     actions.add_parser("fail-zone", help="take a whole zone down").add_argument("zone")
-    actions.add_parser("heal", help="start every stopped node")
+    actions.add_parser("partition", help="cut a zone off the network (isolated clusters)").add_argument("zone")
+    actions.add_parser("heal", help="undo partitions and start every stopped node")
     actions.add_parser("scale", help="scale the web tier: web=N").add_argument("spec")
     for action in actions.choices.values():
         action.add_argument("--dir", default=DEFAULT_DIR, help=f"cluster directory (default {DEFAULT_DIR})")

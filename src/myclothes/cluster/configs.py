@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from myclothes.cluster.network import exec_prefix
 from myclothes.cluster.topology import Node, Topology
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
@@ -28,12 +29,16 @@ SENTINEL_FAILOVER_TIMEOUT_MS = 5000
 def web_environment(topology: Topology, node: Node) -> dict[str, str]:
     """The ``MYCLOTHES_*`` settings of one web process: writer and reader through HAProxy, Redis through Sentinel."""
     pw = topology.secrets
-    sentinels = ",".join(f"127.0.0.1:{s.port}" for s in topology.of_kind("sentinel"))
+    sentinels = ",".join(f"{topology.address(s)}:{s.port}" for s in topology.of_kind("sentinel"))
+    lb = topology.address(topology.of_kind("haproxy")[0])
+    # Isolated, HAProxy reaches the web tier from its namespace's address, not loopback: trust its X-Forwarded-For.
+    proxies = {"MYCLOTHES_TRUSTED_PROXIES": f"{lb}/32"} if topology.isolated else {}
     return {
+        **proxies,
         "MYCLOTHES_DATA_DIR": str(topology.directory / node.name),
-        "MYCLOTHES_DATABASE_URL": f"postgresql+asyncpg://app:{pw['app']}@127.0.0.1:{topology.pg_primary_port}/{DATABASE}",
+        "MYCLOTHES_DATABASE_URL": f"postgresql+asyncpg://app:{pw['app']}@{lb}:{topology.pg_primary_port}/{DATABASE}",
         "MYCLOTHES_DATABASE_REPLICA_URLS": (
-            f"postgresql+asyncpg://app:{pw['app']}@127.0.0.1:{topology.pg_replica_port}/{DATABASE}"
+            f"postgresql+asyncpg://app:{pw['app']}@{lb}:{topology.pg_replica_port}/{DATABASE}"
         ),
         "MYCLOTHES_REDIS_SENTINELS": sentinels,
         "MYCLOTHES_REDIS_SERVICE": REDIS_SERVICE,
@@ -47,13 +52,14 @@ def web_environment(topology: Topology, node: Node) -> dict[str, str]:
 
 
 def etcd_command(topology: Topology, node: Node) -> str:
-    """The etcd member of one zone; peers and clients on loopback."""
-    initial = ",".join(f"{n.name}=http://127.0.0.1:{n.extra_port}" for n in topology.of_kind("etcd"))
+    """The etcd member of one zone; peers and clients on the zone's data address (loopback unless isolated)."""
+    initial = ",".join(f"{n.name}=http://{topology.address(n)}:{n.extra_port}" for n in topology.of_kind("etcd"))
+    at = topology.address(node)
     return (
         f"etcd --name {node.name} --data-dir {topology.directory / node.name}"
-        f" --listen-client-urls http://127.0.0.1:{node.port} --advertise-client-urls http://127.0.0.1:{node.port}"
-        f" --listen-peer-urls http://127.0.0.1:{node.extra_port}"
-        f" --initial-advertise-peer-urls http://127.0.0.1:{node.extra_port}"
+        f" --listen-client-urls http://{at}:{node.port} --advertise-client-urls http://{at}:{node.port}"
+        f" --listen-peer-urls http://{at}:{node.extra_port}"
+        f" --initial-advertise-peer-urls http://{at}:{node.extra_port}"
         f" --initial-cluster {initial} --initial-cluster-token myclothes --initial-cluster-state new"
     )
 
@@ -62,11 +68,12 @@ def patroni_config(topology: Topology, node: Node) -> str:
     """Patroni for one PostgreSQL member: synchronous_mode, scram, separate admin and replication roles."""
     pw = topology.secrets
     home = topology.directory / node.name
+    at = topology.address(node)
     config = {
         "scope": "myclothes",
         "name": node.name,
-        "restapi": {"listen": f"127.0.0.1:{node.extra_port}", "connect_address": f"127.0.0.1:{node.extra_port}"},
-        "etcd3": {"hosts": [f"127.0.0.1:{n.port}" for n in topology.of_kind("etcd")]},
+        "restapi": {"listen": f"{at}:{node.extra_port}", "connect_address": f"{at}:{node.extra_port}"},
+        "etcd3": {"hosts": [f"{topology.address(n)}:{n.port}" for n in topology.of_kind("etcd")]},
         "bootstrap": {
             "dcs": {
                 # The leader key lives TTL_S after the leader's last renewal: a dead leader is replaced within it.
@@ -90,13 +97,13 @@ def patroni_config(topology: Topology, node: Node) -> str:
             "initdb": [{"encoding": "UTF8"}, "no-sync", {"auth": "scram-sha-256"}],
             "pg_hba": [
                 "local all all trust",
-                "host replication replicator 127.0.0.1/32 scram-sha-256",
-                "host all all 127.0.0.1/32 scram-sha-256",
+                f"host replication replicator {topology.clients} scram-sha-256",
+                f"host all all {topology.clients} scram-sha-256",
             ],
         },
         "postgresql": {
-            "listen": f"127.0.0.1:{node.port}",
-            "connect_address": f"127.0.0.1:{node.port}",
+            "listen": f"{at}:{node.port}",
+            "connect_address": f"{at}:{node.port}",
             "data_dir": str(home / "data"),
             "bin_dir": PG_BIN,
             "pgpass": str(home / "pgpass"),
@@ -117,7 +124,7 @@ def redis_config(topology: Topology, node: Node, replica_of: int | None) -> str:
     pw = topology.secrets["redis"]
     lines = [
         f"port {node.port}",
-        "bind 127.0.0.1",
+        f"bind {topology.address(node)}",
         f"dir {topology.directory / node.name}",
         'save ""',
         "appendonly no",
@@ -125,19 +132,26 @@ def redis_config(topology: Topology, node: Node, replica_of: int | None) -> str:
         f"requirepass {pw}",
         f"masterauth {pw}",
         "min-replicas-to-write 1",
-        "min-replicas-max-lag 10",
+        # A primary cut off from its replicas refuses writes once their last acknowledgement is this old (seconds):
+        # the isolated side of a partition stops taking writes that the majority side's new primary never sees.
+        "min-replicas-max-lag 3",
         "repl-diskless-sync-delay 0",
     ]
     if replica_of:
-        lines.append(f"replicaof 127.0.0.1 {replica_of}")
+        lines.append(f"replicaof {redis_address(topology, replica_of)} {replica_of}")
     return "\n".join(lines) + "\n"
+
+
+def redis_address(topology: Topology, port: int) -> str:
+    """The address of the Redis listening on ``port``."""
+    return topology.address(next(n for n in topology.of_kind("redis") if n.port == port))
 
 
 def sentinel_config(topology: Topology, node: Node, primary_port: int) -> str:
     """One Sentinel (quorum 2 of 3), generated fresh per cluster since Sentinel rewrites it."""
     return (
-        f"port {node.port}\nbind 127.0.0.1\ndir {topology.directory / node.name}\n"
-        f"sentinel monitor {REDIS_SERVICE} 127.0.0.1 {primary_port} 2\n"
+        f"port {node.port}\nbind {topology.address(node)}\ndir {topology.directory / node.name}\n"
+        f"sentinel monitor {REDIS_SERVICE} {redis_address(topology, primary_port)} {primary_port} 2\n"
         f"sentinel auth-pass {REDIS_SERVICE} {topology.secrets['redis']}\n"
         f"sentinel down-after-milliseconds {REDIS_SERVICE} {SENTINEL_DOWN_AFTER_MS}\n"
         f"sentinel failover-timeout {REDIS_SERVICE} {SENTINEL_FAILOVER_TIMEOUT_MS}\n"
@@ -170,14 +184,17 @@ def haproxy_config(topology: Topology) -> str:
     sticky = topology.cart_store == "memory"
     web = []
     for node in topology.of_kind("web"):
-        line = f"  server {node.name} 127.0.0.1:{node.port} check"
+        line = f"  server {node.name} {topology.address(node)}:{node.port} check"
         if sticky:
             line += f" cookie {node.name}"
         if not node.enabled:
             line += " disabled"
         web.append(line)
     postgres = topology.of_kind("postgres")
-    pg_servers = "\n".join(f"  server {n.name} 127.0.0.1:{n.port} check port {n.extra_port}" for n in postgres)
+    pg_servers = "\n".join(
+        f"  server {n.name} {topology.address(n)}:{n.port} check port {n.extra_port}" for n in postgres
+    )
+    internal = topology.address(topology.of_kind("haproxy")[0])
     stickiness = "  cookie SERVERID insert indirect nocache httponly\n" if sticky else ""
     return f"""global
   maxconn 4096
@@ -194,7 +211,7 @@ defaults
   option abortonclose
 
 frontend shop
-  bind 127.0.0.1:{topology.lb_port}
+  bind {topology.lb_address}:{topology.lb_port}
   option forwardfor
   http-request deny deny_status 404 if {{ path /metrics }} || {{ path_beg /metrics/ }}
   default_backend web
@@ -207,7 +224,7 @@ backend web
 {stickiness}{chr(10).join(web)}
 
 listen pg_primary
-  bind 127.0.0.1:{topology.pg_primary_port}
+  bind {internal}:{topology.pg_primary_port}
   mode tcp
   timeout client 30m
   timeout server 30m
@@ -217,7 +234,7 @@ listen pg_primary
 {pg_servers}
 
 listen pg_replica
-  bind 127.0.0.1:{topology.pg_replica_port}
+  bind {internal}:{topology.pg_replica_port}
   mode tcp
   timeout client 30m
   timeout server 30m
@@ -259,29 +276,34 @@ def supervisord_config(topology: Topology) -> str:
     ]
     for node in topology.nodes:
         home = d / node.name
+        # Isolated: each program starts inside its namespace (``ip netns exec`` then execs it, so the PID is the
+        # program's own). Entering a namespace needs root, so Patroni drops to postgres after it (setpriv execs too).
+        inside = " ".join(exec_prefix(topology.netns(node)))
+        prefix = f"{inside} " if inside else ""
+        options: dict[str, str] = {}
         if node.kind == "etcd":
-            parts.append(_program(node.name, etcd_command(topology, node), logs))
+            command = etcd_command(topology, node)
         elif node.kind == "postgres":
-            parts.append(_program(node.name, f"patroni {home / 'patroni.yml'}", logs, user="postgres"))
+            command = f"patroni {home / 'patroni.yml'}"
+            if inside:
+                command = f"setpriv --reuid=postgres --regid=postgres --init-groups {command}"
+            else:
+                options["user"] = "postgres"
         elif node.kind == "redis":
-            parts.append(_program(node.name, f"redis-server {home / 'redis.conf'}", logs))
+            command = f"redis-server {home / 'redis.conf'}"
         elif node.kind == "sentinel":
-            parts.append(_program(node.name, f"redis-sentinel {home / 'sentinel.conf'}", logs))
+            command = f"redis-sentinel {home / 'sentinel.conf'}"
         elif node.kind == "haproxy":
-            parts.append(_program(node.name, f"haproxy -db -f {d / 'haproxy.cfg'}", logs))
+            command = f"haproxy -db -f {d / 'haproxy.cfg'}"
         else:
             env = ",".join(f'{k}="{v}"' for k, v in web_environment(topology, node).items())
-            command = f"{sys.executable} -m myclothes.cli serve --host 127.0.0.1 --port {node.port}"
-            parts.append(
-                _program(
-                    node.name,
-                    command,
-                    logs,
-                    environment=env,
-                    autorestart="true",
-                    startsecs="1",
-                    startretries="100",
-                    stopwaitsecs="5",
-                )
-            )
+            command = f"{sys.executable} -m myclothes.cli serve --host {topology.address(node)} --port {node.port}"
+            options = {
+                "environment": env,
+                "autorestart": "true",
+                "startsecs": "1",
+                "startretries": "100",
+                "stopwaitsecs": "5",
+            }
+        parts.append(_program(node.name, prefix + command, logs, **options))
     return "\n".join(parts)

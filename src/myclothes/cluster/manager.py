@@ -9,15 +9,16 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from myclothes.cluster import configs
+from myclothes.cluster import configs, network
 from myclothes.cluster.report import SYSTEM_PYTHON
 from myclothes.cluster.supervisor import Supervisor, pid_alive, wait_gone
 from myclothes.cluster.topology import Node, Topology
@@ -32,11 +33,13 @@ BINARIES = {
     "supervisord": "supervisor",
 }
 START_ORDER = ("etcd", "postgres", "redis", "sentinel", "haproxy", "web")
+T = TypeVar("T")
 
 
-def ensure_binaries() -> None:
+def ensure_binaries(isolate: bool = False) -> None:
     """Install missing Debian packages when root; otherwise say exactly what to install."""
-    missing = sorted({pkg for binary, pkg in BINARIES.items() if not shutil.which(binary)})
+    wanted = {**BINARIES, "ip": "iproute2", "nft": "nftables"} if isolate else BINARIES
+    missing = sorted({pkg for binary, pkg in wanted.items() if not shutil.which(binary)})
     if not Path(configs.PG_BIN, "postgres").exists():
         missing.append("postgresql-15")
     if subprocess.run([SYSTEM_PYTHON, "-c", "import matplotlib"], capture_output=True).returncode != 0:
@@ -76,10 +79,10 @@ def http_ok(url: str, timeout: float = 0.5) -> bool:
         return False
 
 
-def listening(port: int) -> bool:
-    """True if something accepts TCP connections on 127.0.0.1:``port``."""
+def listening(port: int, host: str = "127.0.0.1") -> bool:
+    """True if something accepts TCP connections on ``host``:``port``."""
     try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.3).close()
+        socket.create_connection((host, port), timeout=0.3).close()
         return True
     except OSError:
         return False
@@ -91,6 +94,14 @@ class Cluster:
     def __init__(self, topology: Topology) -> None:
         self.topology = topology
         self.supervisor = Supervisor(topology.directory)
+        self.threads = network.NamespaceThreads()
+
+    def inside(self, node: Node, probe: Callable[[], T]) -> T:
+        """Run ``probe`` from the node's own network namespace (an operator on that instance), or here."""
+        return self.threads.call(self.topology.netns(node), probe)
+
+    def url(self, node: Node, port: int, path: str) -> str:
+        return f"http://{self.topology.address(node)}:{port}{path}"
 
     @classmethod
     def open(cls, directory: Path) -> Cluster:
@@ -99,9 +110,16 @@ class Cluster:
 
     # ----- bring up / tear down -------------------------------------------------------------------------------
     @classmethod
-    def up(cls, directory: Path, zones: int = 3, web_per_zone: int = 1, cart_store: str = "redis") -> Cluster:
-        """Start etcd, Patroni, Redis + Sentinel, HAProxy and the web tier, each step checked before the next."""
-        ensure_binaries()
+    def up(
+        cls, directory: Path, zones: int = 3, web_per_zone: int = 1, cart_store: str = "redis", isolate: bool = False
+    ) -> Cluster:
+        """Start etcd, Patroni, Redis + Sentinel, HAProxy and the web tier, each step checked before the next.
+
+        ``isolate``: every tier and zone in its own network namespace behind the security-group rules.
+        """
+        if isolate:
+            network.require_namespaces()
+        ensure_binaries(isolate)
         directory = directory.resolve()
         if (directory / "state.json").exists():
             existing = cls.open(directory)
@@ -116,10 +134,15 @@ class Cluster:
         topology = Topology.plan(directory, zones, web_per_zone, cart_store)
         (directory / "logs").mkdir(exist_ok=True)
         cluster = cls(topology)
-        cluster._write_configs()
-        topology.save()
-        cluster.supervisor.launch()
+        if isolate:
+            plan = network.choose_plan(topology.zones)
+            topology.network = {"cluster_id": plan.cluster_id, "subnet": plan.subnet}
+        topology.save()  # before any namespace exists: `cluster down` finds them by id even if `up` dies next
         try:
+            if isolate:
+                network.create(topology.net(), topology.services)
+            cluster._write_configs()
+            cluster.supervisor.launch()
             cluster._start_data_tier()
             cluster._start_processes(topology.of_kind("haproxy"))
             cluster._prepare_database()
@@ -185,9 +208,10 @@ class Cluster:
         assert leader is not None
         env = {**os.environ, "PGPASSWORD": t.secrets["admin"]}
         psql = [
+            *network.exec_prefix(t.netns(leader)),
             f"{configs.PG_BIN}/psql",
             "-h",
-            "127.0.0.1",
+            t.address(leader),
             "-p",
             str(leader.port),
             "-U",
@@ -208,16 +232,22 @@ class Cluster:
 
     def app_command(self, *args: str, stdin: str | None = None) -> str:
         """Run one `myclothes` command with a web process's settings (the cluster's database and Redis)."""
-        web_env = {**os.environ, **configs.web_environment(self.topology, self.topology.of_kind("web")[0])}
-        result = subprocess.run(
-            [sys.executable, "-m", "myclothes.cli", *args], env=web_env, capture_output=True, text=True, input=stdin
-        )
+        web = self.topology.of_kind("web")[0]
+        web_env = {**os.environ, **configs.web_environment(self.topology, web)}
+        command = [*network.exec_prefix(self.topology.netns(web)), sys.executable, "-m", "myclothes.cli", *args]
+        result = subprocess.run(command, env=web_env, capture_output=True, text=True, input=stdin)
         if result.returncode != 0:
             raise RuntimeError(f"myclothes {args[0]} failed: {result.stderr.strip()[-500:]}")
         return result.stdout
 
     def down(self) -> None:
-        """Stop every process of the cluster and wait until none is left and no port listens."""
+        """Stop every process of the cluster and wait until none is left and no port listens.
+
+        Isolated: then remove its namespaces (with their links, bridges and nftables tables) and the host's link,
+        found by the cluster id, so this also cleans up after an ``up`` that died halfway.
+        """
+        if self.topology.isolated and os.geteuid() != 0:
+            raise RuntimeError("this cluster runs in network namespaces: `cluster down` needs root")
         self.supervisor.shutdown()
         for node in self.topology.of_kind("postgres"):
             pid = self._postmaster_pid(node)
@@ -226,71 +256,120 @@ class Cluster:
                 if not wait_gone(pid, 15):
                     os.kill(pid, signal.SIGKILL)
                     wait_gone(pid, 5)
+        if self.topology.isolated:
+            self._remove_namespaces()
+            return
         ports = [self.topology.lb_port, self.topology.pg_primary_port, self.topology.pg_replica_port]
         ports += [n.port for n in self.topology.nodes]
         wait_until(lambda: not any(listening(p) for p in ports), 15, "every port to close")
+
+    def _remove_namespaces(self) -> None:
+        """Wait until no process is left in the cluster's namespaces, then delete them and the host's link."""
+        plan = self.topology.net()
+
+        def empty() -> bool:
+            present = set(network.namespaces())
+            return not any(network.pids(ns) for ns in plan.namespaces if ns in present)
+
+        wait_until(empty, 20, "every process in the cluster's namespaces to exit")
+        network.destroy(plan)
+        left = network.leftovers(plan)
+        if left:
+            raise RuntimeError(f"could not remove {', '.join(left)}")
 
     # ----- inspection ----------------------------------------------------------------------------------------
     def ready(self, node: Node) -> bool:
         """Is this node doing its job (not merely alive)?"""
         if node.kind == "etcd":
-            return http_ok(f"http://127.0.0.1:{node.port}/health")
+            return self.inside(node, lambda: http_ok(self.url(node, node.port, "/health")))
         if node.kind == "postgres":
-            return http_ok(f"http://127.0.0.1:{node.extra_port}/health")
+            return self.inside(node, lambda: http_ok(self.url(node, node.extra_port, "/health")))
         if node.kind in ("redis", "sentinel"):
-            return self._redis(node).ping() is True
+            return self.inside(node, lambda: self._redis(node).ping() is True)
         if node.kind == "haproxy":
-            return listening(node.port)
-        return http_ok(f"http://127.0.0.1:{node.port}/readyz")
+            return listening(node.port, self.topology.lb_address)
+        return self.inside(node, lambda: http_ok(self.url(node, node.port, "/readyz")))
 
     def _redis(self, node: Node) -> redis.Redis:
+        """A client for one Redis or Sentinel; call it through :meth:`inside` (its sockets open on first use)."""
         password = self.topology.secrets["redis"] if node.kind == "redis" else None
         return redis.Redis(
-            host="127.0.0.1", port=node.port, password=password, socket_timeout=0.5, retry=Retry(NoBackoff(), 0)
+            host=self.topology.address(node),
+            port=node.port,
+            password=password,
+            socket_timeout=0.5,
+            socket_connect_timeout=0.5,
+            retry=Retry(NoBackoff(), 0),
         )
 
     def redis_primary_port(self) -> int | None:
-        """The Redis primary according to the first Sentinel that answers."""
+        """The Redis primary most answering Sentinels name (a cut-off or restarted Sentinel can be out of date)."""
+        votes: dict[int, int] = {}
         for sentinel in self.topology.of_kind("sentinel"):
             try:
-                _host, port = self._redis(sentinel).execute_command(
-                    "SENTINEL", "get-master-addr-by-name", configs.REDIS_SERVICE
-                )
-                return int(port)
+                _host, port = self._ask(sentinel, "SENTINEL", "get-master-addr-by-name", configs.REDIS_SERVICE)
+                votes[int(port)] = votes.get(int(port), 0) + 1
             except (redis.RedisError, TypeError, ValueError):
                 continue
-        return None
+        return max(votes, key=lambda port: votes[port]) if votes else None
+
+    def _ask(self, node: Node, *command: str) -> Any:
+        """One command to a Redis or Sentinel, from its own namespace."""
+        return self.inside(node, lambda: self._redis(node).execute_command(*command))
+
+    def _patroni(self, node: Node, path: str) -> Any:
+        """GET one Patroni REST endpoint's JSON, from the member's own namespace."""
+        url = self.url(node, node.extra_port, path)
+        return self.inside(node, lambda: _PROBE.get(url, timeout=0.5).json())
+
+    def redis_role(self, node: Node) -> str:
+        """What one Redis says it is (``master``/``slave``), asked from its own namespace; ``-`` if it is down."""
+        try:
+            role = self._ask(node, "ROLE")
+            return role[0].decode() if isinstance(role[0], bytes) else str(role[0])
+        except (redis.RedisError, IndexError):
+            return "-"
 
     def pg_members(self) -> dict[str, dict[str, Any]]:
-        """Patroni's view of the members (``role``, ``state``, ``lag``) from the first REST API that answers."""
-        for node in self.topology.of_kind("postgres"):
+        """Patroni's view of the members (``role``, ``state``, ``lag``), the leader's first (a member cut off from
+        etcd keeps an old view), else the first REST API that answers."""
+        leader = self.pg_leader()
+        members = self.topology.of_kind("postgres")
+        for node in sorted(members, key=lambda n: n is not leader):
             try:
-                data = _PROBE.get(f"http://127.0.0.1:{node.extra_port}/cluster", timeout=0.5).json()
+                data = self._patroni(node, "/cluster")
                 return {m["name"]: m for m in data.get("members", [])}
             except (httpx.HTTPError, ValueError):
                 continue
         return {}
 
+    def pg_own_role(self, node: Node) -> str:
+        """What one Patroni says its PostgreSQL is (``primary``/``replica``), asked from its own namespace."""
+        try:
+            role = self._patroni(node, "/patroni").get("role", "-")
+        except (httpx.HTTPError, ValueError):
+            return "-"
+        return "primary" if role in ("master", "primary") else str(role)
+
     def pg_leader(self) -> Node | None:
         """The PostgreSQL member whose Patroni answers 200 on ``/primary``."""
         for node in self.topology.of_kind("postgres"):
-            if http_ok(f"http://127.0.0.1:{node.extra_port}/primary"):
+            if self._claims_primary(node):
                 return node
         return None
 
+    def _claims_primary(self, node: Node, timeout: float = 0.5) -> bool:
+        url = self.url(node, node.extra_port, "/primary")
+        return self.inside(node, lambda: http_ok(url, timeout))
+
     def primaries(self) -> list[str]:
         """Every PostgreSQL member that claims to be primary right now (more than one would be split brain)."""
-        return [
-            n.name
-            for n in self.topology.of_kind("postgres")
-            if http_ok(f"http://127.0.0.1:{n.extra_port}/primary", 0.3)
-        ]
+        return [n.name for n in self.topology.of_kind("postgres") if self._claims_primary(n, 0.3)]
 
     def status(self) -> dict[str, Any]:
         """The documented ``status --json`` document, plus replication lag where it applies."""
         states = self.supervisor.states()
         members = self.pg_members()
-        redis_primary = self.redis_primary_port()
         nodes = []
         for node in self.topology.nodes:
             state, pid = states.get(node.name, ("STOPPED", 0))
@@ -300,8 +379,11 @@ class Cluster:
                 member = members[node.name]
                 role = {"leader": "primary", "sync_standby": "standby"}.get(member["role"], "replica")
                 lag = member.get("lag") if role != "primary" else 0
-            elif node.kind == "redis":
-                role = "primary" if node.port == redis_primary else "replica"
+            elif node.kind == "postgres" and running:
+                role = self.pg_own_role(node)  # not in the leader's view: cut off, or not yet rejoined
+            elif node.kind == "redis" and running:
+                # Each Redis's own word: a cut-off old primary still says master (and refuses writes).
+                role = {"master": "primary", "slave": "replica"}.get(self.redis_role(node), "-")
             elif node.kind == "web" and not node.enabled:
                 role = "spare"
             nodes.append(
@@ -314,9 +396,11 @@ class Cluster:
                     "port": node.port,
                     "healthy": running and self.ready(node),
                     "lag": lag,
+                    "netns": self.topology.netns(node),
+                    "address": self.topology.address(node),
                 }
             )
-        return {"lb_url": self.topology.lb_url, "nodes": nodes}
+        return {"lb_url": self.topology.lb_url, "isolated": self.topology.isolated, "nodes": nodes}
 
     # ----- faults and repairs --------------------------------------------------------------------------------
     def _postmaster_pid(self, node: Node) -> int:
@@ -380,8 +464,16 @@ class Cluster:
             self.supervisor.stop(*webs)
         return [n.name for n in nodes]
 
+    def partition(self, zone: str) -> None:
+        """Cut ``zone`` off from the rest of the cluster (load balancer included); its processes keep running."""
+        if zone not in self.topology.zones:
+            raise KeyError(f"no zone {zone!r}; zones: {', '.join(self.topology.zones)}")
+        network.partition(self.topology.net(), zone)
+
     def heal(self) -> list[str]:
-        """Start every enabled node that is not running, in dependency order."""
+        """Undo partitions, then start every enabled node that is not running, in dependency order."""
+        if self.topology.isolated:
+            network.heal(self.topology.net())
         states = self.supervisor.states()
         started = []
         for kind in START_ORDER:

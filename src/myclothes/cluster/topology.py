@@ -9,6 +9,8 @@ import socket
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from myclothes.cluster.network import Plan
+
 ZONE_NAMES = ("a", "b", "c", "d", "e")
 STATE_FILE = "state.json"
 SPARE_WEB_SLOTS = 3  # pre-declared, disabled HAProxy slots that `cluster scale` fills at runtime
@@ -62,6 +64,7 @@ class Topology:
     pg_primary_port: int
     pg_replica_port: int
     secrets: dict[str, str] = field(default_factory=dict)
+    network: dict[str, str] = field(default_factory=dict)  # isolated: {"cluster_id", "subnet"} of its namespaces
 
     @classmethod
     def plan(cls, directory: Path, zones: int, web_per_zone: int, cart_store: str) -> Topology:
@@ -94,8 +97,67 @@ class Topology:
         return [node for node in self.nodes if node.kind == kind]
 
     @property
+    def isolated(self) -> bool:
+        return bool(self.network)
+
+    def net(self) -> Plan:
+        """The namespaces and addresses of an isolated cluster."""
+        if not self.network:
+            raise RuntimeError(
+                f"the cluster in {self.directory} shares the host's loopback (started without --isolate)"
+            )
+        return Plan(self.network["cluster_id"], self.network["subnet"], tuple(self.zones))
+
+    def netns(self, node: Node) -> str | None:
+        """The network namespace a node runs in (None: the host's)."""
+        if not self.network:
+            return None
+        if node.kind == "haproxy":
+            return self.net().ns("lb")
+        return self.net().ns(f"{'web' if node.kind == 'web' else 'data'}-{node.zone}")
+
+    def address(self, node: Node) -> str:
+        """The address a node listens on (127.0.0.1 unless isolated; HAProxy's is the one the web tier uses)."""
+        if not self.network:
+            return "127.0.0.1"
+        net = self.net()
+        if node.kind == "haproxy":
+            return net.lb_internal
+        return net.web(node.zone) if node.kind == "web" else net.data(node.zone)
+
+    @property
+    def lb_address(self) -> str:
+        """Where shoppers (the host) reach the load balancer."""
+        return self.net().lb_public if self.network else "127.0.0.1"
+
+    @property
+    def clients(self) -> str:
+        """The network the data tier accepts clients from (pg_hba)."""
+        return self.network["subnet"] if self.network else "127.0.0.1/32"
+
+    def services(self, ns: str) -> dict[str, list[int]]:
+        """``{service: [ports]}`` of the nodes in namespace ``ns`` (the names ``SECURITY_GROUPS`` uses)."""
+        found: dict[str, list[int]] = {}
+        for node in self.nodes:
+            if self.netns(node) != ns:
+                continue
+            for service, port in self.node_services(node).items():
+                found.setdefault(service, []).append(port)
+        return found
+
+    def node_services(self, node: Node) -> dict[str, int]:
+        """A node's listening ports by service name."""
+        if node.kind == "haproxy":
+            return {"shop": self.lb_port, "pg-primary": self.pg_primary_port, "pg-replica": self.pg_replica_port}
+        if node.kind == "postgres":
+            return {"postgres": node.port, "patroni": node.extra_port}
+        if node.kind == "etcd":
+            return {"etcd": node.port, "etcd-peer": node.extra_port}
+        return {node.kind: node.port}
+
+    @property
     def lb_url(self) -> str:
-        return f"http://127.0.0.1:{self.lb_port}"
+        return f"http://{self.lb_address}:{self.lb_port}"
 
     def save(self) -> None:
         """Write ``state.json`` (mode 0600: it holds the passwords)."""
