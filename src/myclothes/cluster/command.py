@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from myclothes.cluster.drills import DRILLS, run_drill
 from myclothes.cluster.manager import Cluster
 
 DEFAULT_DIR = "var/cluster"
@@ -77,8 +78,6 @@ def _rate(value: str) -> float | None:
 
 def cmd_drill(args: argparse.Namespace) -> int:
     """Run one failure drill against the cluster; exit 0 only if its criteria hold."""
-    from myclothes.cluster.drills import run_drill
-
     duration = args.duration or (600.0 if args.drill == "soak" else 30.0)
     report = run_drill(
         Cluster.open(Path(args.dir)),
@@ -122,8 +121,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     cluster.set_defaults(func=cmd_cluster)
 
     drill = commands.add_parser("drill", help="break the cluster under shopper load and verify nothing was lost")
-    drill.add_argument("drill", choices=["web-kill", "redis-failover", "pg-failover", "zone-outage", "soak"])
-    drill.add_argument("--zone", help="zone-outage: the zone to fail (default: the PostgreSQL leader's)")
+    drill.add_argument("drill", choices=list(DRILLS))
+    drill.add_argument(
+        "--zone", help="zone-outage, zone-partition: the zone to fail or cut off (default: the PostgreSQL leader's)"
+    )
     drill.add_argument("--duration", type=float, help="seconds of load (default 30; soak 600)")
     drill.add_argument(
         "--rate",

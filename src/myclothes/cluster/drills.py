@@ -8,6 +8,7 @@ and reads every acknowledged cart line and order back. The same service-level cr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import time
 import uuid
@@ -15,13 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import redis
+
 from myclothes.cluster.load import OPS, Load, measure_capacity
 from myclothes.cluster.manager import Cluster, http_ok, wait_until
 from myclothes.cluster.report import error_window_s, fault_window, op_figures, recovery_s, write_report
+from myclothes.cluster.topology import Node
 
-FAULT_DRILLS = ("web-kill", "redis-failover", "pg-failover", "zone-outage")
+FAULT_DRILLS = ("web-kill", "redis-failover", "pg-failover", "zone-outage", "zone-partition", "sentinel-quorum")
 DRILLS = (*FAULT_DRILLS, "soak")
 FAULT_AT = 0.25  # share of the load's duration before the fault
+QUORUM_LOST_AT = 0.6  # sentinel-quorum: when the second Sentinel (and the new primary) go
 
 
 @dataclass
@@ -30,6 +35,7 @@ class Fault:
     to_heal: list[str]
     pg_failovers: int  # how many PostgreSQL leader changes the fault should cause
     redis_failovers: int
+    zone: str | None = None  # zone-partition: the zone cut off
 
 
 class Watch:
@@ -75,12 +81,12 @@ def _inject(cluster: Cluster, drill: str, zone: str | None) -> Fault:
     """Inject the drill's fault."""
     t = cluster.topology
     if drill == "web-kill":
-        web = next(n for n in t.of_kind("web") if n.enabled)
+        web = next((n for n in t.of_kind("web") if n.enabled), None)
+        assert web is not None, "no web process running"
         cluster.kill(web.name)
         return Fault(f"SIGKILL {web.name} (supervisord restarts it)", [], 0, 0)
     if drill == "redis-failover":
-        port = cluster.redis_primary_port()
-        node = next(n for n in t.of_kind("redis") if n.port == port)
+        node = _redis_primary(cluster)
         cluster.kill(node.name)
         return Fault(f"SIGKILL Redis primary {node.name}", [node.name], 0, 1)
     if drill == "pg-failover":
@@ -88,17 +94,120 @@ def _inject(cluster: Cluster, drill: str, zone: str | None) -> Fault:
         assert leader is not None, "no PostgreSQL leader"
         cluster.kill(leader.name)
         return Fault(f"SIGKILL Patroni and postmaster of leader {leader.name}", [leader.name], 1, 0)
+    if drill == "sentinel-quorum":
+        primary = _redis_primary(cluster)
+        sentinel = next((n for n in t.of_kind("sentinel") if n.zone != primary.zone), None)
+        assert sentinel is not None, "every Sentinel in the primary's zone"
+        cluster.kill(sentinel.name)
+        cluster.kill(primary.name)
+        # the restart of the Sentinels on heal restores the quorum, which promotes the last Redis (a second failover)
+        return Fault(f"SIGKILL {sentinel.name}, then Redis primary {primary.name}", [sentinel.name, primary.name], 0, 2)
     leader = cluster.pg_leader()
     zone = zone or (leader.zone if leader else t.zones[0])
     redis_port = cluster.redis_primary_port()
     redis_zone = next((n.zone for n in t.of_kind("redis") if n.port == redis_port), None)
+    pg_moves, redis_moves = int(leader is not None and leader.zone == zone), int(redis_zone == zone)
+    if drill == "zone-partition":
+        cluster.partition(zone)
+        return Fault(f"zone {zone} cut off the network (processes running)", [zone], pg_moves, redis_moves, zone)
     to_heal = cluster.fail_zone(zone)
-    return Fault(
-        f"zone {zone} down (every process in it SIGKILLed)",
-        to_heal,
-        int(leader is not None and leader.zone == zone),
-        int(redis_zone == zone),
-    )
+    return Fault(f"zone {zone} down (every process in it SIGKILLed)", to_heal, pg_moves, redis_moves)
+
+
+def _redis_primary(cluster: Cluster) -> Node:
+    """The Redis primary the Sentinels name; RuntimeError if none (never StopIteration: this runs in threads, and
+    a StopIteration raised into an asyncio future leaves the future pending forever)."""
+    port = cluster.redis_primary_port()
+    for node in cluster.topology.of_kind("redis"):
+        if node.port == port:
+            return node
+    raise RuntimeError("no Sentinel names a Redis primary")
+
+
+def _lose_quorum(cluster: Cluster) -> dict[str, Any]:
+    """sentinel-quorum, second step: one more Sentinel and the current Redis primary die; one Sentinel is left."""
+    primary = _redis_primary(cluster)
+    states = cluster.supervisor.states()
+    alive = [n for n in cluster.topology.of_kind("sentinel") if states.get(n.name, ("", 0))[0] == "RUNNING"]
+    cluster.kill(alive[0].name)
+    cluster.kill(primary.name)
+    return {"sentinel": alive[0].name, "primary": primary.name, "primary_port": primary.port}
+
+
+class Timeline:
+    """zone-partition: when the cut-off primaries stop taking writes, the majority side has new ones, and (after
+    the heal) the old primaries are replicas again; seconds since the fault, or since the heal for rejoins."""
+
+    PROBE_KEY = "myclothes:drill:partition-probe"
+
+    def __init__(self, cluster: Cluster, zone: str | None) -> None:
+        self.cluster = cluster
+        t = cluster.topology
+        self.old_pg = cluster.pg_leader()
+        self.old_redis = _redis_primary(cluster)
+        self.zone = zone or (self.old_pg.zone if self.old_pg else t.zones[0])
+        self.others = [n for n in t.of_kind("postgres") if n.zone != self.zone]
+        self.events: dict[str, float | None] = dict.fromkeys(
+            (
+                "redis_refuses_writes",
+                "redis_new_primary",
+                "pg_demoted",
+                "pg_new_primary",
+                "pg_rejoined",
+                "redis_rejoined",
+            )
+        )
+        self.fault_t = time.monotonic()
+        self.heal_t: float | None = None
+        self._stop = asyncio.Event()
+
+    def _seen(self, event: str, since: float) -> None:
+        if self.events[event] is None:
+            self.events[event] = round(time.monotonic() - since, 2)
+
+    def _poll(self) -> None:
+        c, old_redis = self.cluster, self.old_redis
+        if old_redis.zone == self.zone and self.events["redis_refuses_writes"] is None:
+            try:
+                c._ask(old_redis, "SET", self.PROBE_KEY, "1")
+            except redis.ResponseError:  # NOREPLICAS: no replica acknowledged within min-replicas-max-lag
+                self._seen("redis_refuses_writes", self.fault_t)
+            except redis.RedisError:
+                pass
+        primary = c.redis_primary_port()
+        others = [n for n in c.topology.of_kind("redis") if n.port == primary and n is not old_redis]
+        if others and c.redis_role(others[0]) == "master":
+            self._seen("redis_new_primary", self.fault_t)
+        if self.old_pg is not None and not c._claims_primary(self.old_pg):
+            self._seen("pg_demoted", self.fault_t)
+        if any(c._claims_primary(n) for n in self.others):
+            self._seen("pg_new_primary", self.fault_t)
+        if self.heal_t is None:
+            return
+        old_pg = self.old_pg
+        streaming = old_pg is not None and c.pg_members().get(old_pg.name, {}).get("state") in ("streaming", "running")
+        if streaming and old_pg is not None and c.pg_own_role(old_pg) == "replica":
+            self._seen("pg_rejoined", self.heal_t)
+        role = c._ask(old_redis, "ROLE")
+        if role[0] == b"slave" and role[3] == b"connected":
+            self._seen("redis_rejoined", self.heal_t)
+
+    async def run(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self._poll)
+            if self.heal_t is not None and None not in (self.events["pg_rejoined"], self.events["redis_rejoined"]):
+                return
+            await asyncio.sleep(0.2)
+
+    def healed(self) -> None:
+        self.heal_t = time.monotonic()
+
+    async def until_rejoined(self, task: asyncio.Task[None], timeout: float = 60.0) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+        self._stop.set()
+        await task
 
 
 def run_drill(
@@ -126,16 +235,33 @@ async def _run(
         running = asyncio.create_task(load.run(offered, duration))
         fault: Fault | None = None
         fault_t = None
+        timeline: Timeline | None = None
+        quorum: dict[str, Any] = {}
         if drill != "soak":
             await asyncio.sleep(duration * FAULT_AT)
+            if drill == "zone-partition":
+                timeline = await asyncio.to_thread(Timeline, cluster, zone)
+                zone = timeline.zone
             fault_t = load.now()
             fault = await asyncio.to_thread(_inject, cluster, drill, zone)
+            if timeline is not None:
+                timeline.fault_t = time.monotonic()
+                timing = asyncio.create_task(timeline.run())
+            if drill == "sentinel-quorum":
+                await asyncio.sleep(duration * (QUORUM_LOST_AT - FAULT_AT))
+                quorum = {"lost_at_s": round(load.now(), 2), **await asyncio.to_thread(_lose_quorum, cluster)}
         samples = await running
         end_t = load.now()
+        if quorum:
+            quorum["primary_port_at_end"] = await asyncio.to_thread(cluster.redis_primary_port)
         heal_t = None
         if fault and fault.to_heal:
             heal_t = load.now()
+            if timeline is not None:
+                timeline.healed()
             await asyncio.to_thread(cluster.heal)
+        if timeline is not None:
+            await timeline.until_rejoined(timing)
         await asyncio.to_thread(wait_until, lambda: http_ok(f"{lb}/readyz"), 60, "the store after healing")
         await load.settle()
         lost_cart, lost_orders = await load.verify()
@@ -143,6 +269,13 @@ async def _run(
         await watching
     finally:
         await load.close()
+    if quorum:  # the figures and windows cover the first step; the second is judged on how writes were refused
+        lost_t = quorum["lost_at_s"]
+        quorum["answers_with_two_sentinels_lost"] = {
+            op: op_figures([s for s in samples if s.op == op and s.t >= lost_t], None, (lost_t, end_t))["statuses"]
+            for op in OPS
+        }
+        samples, end_t = [s for s in samples if s.t < lost_t], lost_t
     window = fault_window(samples, fault_t, end_t)
     report: dict[str, Any] = {
         "drill": drill,
@@ -173,6 +306,11 @@ async def _run(
         "lost_carts": sorted({email for email, _ in load.lost_cart_lines}),
         "ops": {op: op_figures([s for s in samples if s.op == op], fault_t, window) for op in OPS},
     }
+    if timeline is not None:
+        report["partitioned_zone"] = timeline.zone
+        report["timeline_s"] = timeline.events
+    if quorum:
+        report["quorum"] = quorum
     report["passed"], report["criteria"] = judge(report)
     write_report(report, samples, OPS, report_dir)
     return report
@@ -205,6 +343,7 @@ def judge(r: dict[str, Any]) -> tuple[bool, list[str]]:
             r["pg_failovers"] <= expected["pg"] and r["redis_failovers"] <= expected["redis"],
         )
     )
+    checks += drill_checks(r)
     checks.append(
         (
             f"acknowledged work to verify ({r['acknowledged_cart_writes']} cart writes, "
@@ -213,3 +352,32 @@ def judge(r: dict[str, Any]) -> tuple[bool, list[str]]:
         )
     )
     return all(ok for _, ok in checks), [f"{'PASS' if ok else 'FAIL'}: {text}" for text, ok in checks]
+
+
+def drill_checks(r: dict[str, Any]) -> list[tuple[str, bool]]:
+    """What only zone-partition and sentinel-quorum have to show, on top of the common criteria."""
+    checks: list[tuple[str, bool]] = []
+    timeline = r.get("timeline_s")
+    if timeline is not None:
+        expected = r["expected_failovers"]
+        wanted = ["pg_demoted", "pg_new_primary", "pg_rejoined"] if expected["pg"] else []
+        wanted += ["redis_refuses_writes", "redis_new_primary", "redis_rejoined"] if expected["redis"] else []
+        for event in wanted:
+            seen = timeline.get(event)
+            checks.append((f"{event.replace('_', ' ')} after {seen} s", seen is not None))
+    quorum = r.get("quorum")
+    if quorum is not None:
+        same = quorum["primary_port_at_end"] == quorum["primary_port"]
+        checks.append((f"no Redis failover with one Sentinel left ({quorum['primary']} stayed primary)", same))
+        answers = quorum["answers_with_two_sentinels_lost"]
+        writes = answers["cart-write"]
+        unclean = sum(
+            n for status, n in writes.items() if status == "0" or (status.startswith("5") and status != "503")
+        )
+        checks.append(
+            (
+                f"cart writes refused cleanly meanwhile ({writes.get('503', 0)} x 503, {unclean} other failures)",
+                unclean == 0,
+            )
+        )
+    return checks

@@ -32,7 +32,10 @@ BINARIES = {
     "haproxy": "haproxy",
     "supervisord": "supervisor",
 }
-START_ORDER = ("etcd", "postgres", "redis", "sentinel", "haproxy", "web")
+# Sentinels before Redis: a Redis keeps no data on disk, so one that comes back while the Sentinels still name it
+# primary must wait for them to promote a replica, or it would return empty as primary and its replicas would copy
+# the emptiness (see ``_await_live_redis_primary``).
+START_ORDER = ("etcd", "postgres", "sentinel", "redis", "haproxy", "web")
 T = TypeVar("T")
 
 
@@ -482,9 +485,19 @@ class Cluster:
                 for n in self.topology.of_kind(kind)
                 if n.enabled and states.get(n.name, ("STOPPED", 0))[0] != "RUNNING"
             ]
+            if kind == "redis" and down:
+                self._await_live_redis_primary(down)
             self._start_processes(down)
             started += [n.name for n in down]
         return started
+
+    def _await_live_redis_primary(self, down: list[Node], timeout: float = 30.0) -> None:
+        """Before restarting Redis nodes: if the Sentinels name one of them primary while another Redis still has
+        the data, wait until they have promoted it (they can once enough Sentinels are back)."""
+        dead = {n.port for n in down}
+        if len(dead) == len(self.topology.of_kind("redis")):
+            return  # nothing kept the data: the first one back is the primary
+        wait_until(lambda: self.redis_primary_port() not in dead, timeout, "Sentinel to promote a running Redis")
 
     def scale(self, count: int) -> None:
         """Run exactly ``count`` web processes, filling or draining pre-declared HAProxy slots at runtime."""

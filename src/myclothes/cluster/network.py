@@ -357,3 +357,11 @@ def _enter(ns: str) -> None:
             raise OSError(ctypes.get_errno(), f"setns into {ns}")
     finally:
         os.close(fd)
+
+
+def security_group_table() -> str:
+    """:data:`SECURITY_GROUPS` as the Markdown table docs/cluster.md prints (a test keeps the two equal)."""
+    lines = ["| from | to | services (TCP) | why |", "|---|---|---|---|"]
+    for rule in SECURITY_GROUPS:
+        lines.append(f"| {rule.source} | {rule.destination} | {', '.join(rule.services)} | {rule.why} |")
+    return "\n".join(lines)
