@@ -20,7 +20,14 @@ import redis
 
 from myclothes.cluster.load import OPS, Load, measure_capacity
 from myclothes.cluster.manager import Cluster, http_ok, wait_until
-from myclothes.cluster.report import error_window_s, fault_window, op_figures, recovery_s, write_report
+from myclothes.cluster.report import (
+    error_window_s,
+    fault_window,
+    op_figures,
+    percentile,
+    recovery_s,
+    write_report,
+)
 from myclothes.cluster.topology import Node
 
 FAULT_DRILLS = ("web-kill", "redis-failover", "pg-failover", "zone-outage", "zone-partition", "sentinel-quorum")
@@ -166,31 +173,38 @@ class Timeline:
             self.events[event] = round(time.monotonic() - since, 2)
 
     def _poll(self) -> None:
-        c, old_redis = self.cluster, self.old_redis
-        if old_redis.zone == self.zone and self.events["redis_refuses_writes"] is None:
+        """One round of probes, each only until its event was seen (this runs in the load generator's process)."""
+        c, old_redis, events = self.cluster, self.old_redis, self.events
+        if old_redis.zone == self.zone and events["redis_refuses_writes"] is None:
             try:
                 c._ask(old_redis, "SET", self.PROBE_KEY, "1")
             except redis.ResponseError:  # NOREPLICAS: no replica acknowledged within min-replicas-max-lag
                 self._seen("redis_refuses_writes", self.fault_t)
             except redis.RedisError:
                 pass
-        primary = c.redis_primary_port()
-        others = [n for n in c.topology.of_kind("redis") if n.port == primary and n is not old_redis]
-        if others and c.redis_role(others[0]) == "master":
-            self._seen("redis_new_primary", self.fault_t)
-        if self.old_pg is not None and not c._claims_primary(self.old_pg):
+        if events["redis_new_primary"] is None:
+            primary = c.redis_primary_port()
+            others = [n for n in c.topology.of_kind("redis") if n.port == primary and n is not old_redis]
+            if others and c.redis_role(others[0]) == "master":
+                self._seen("redis_new_primary", self.fault_t)
+        if events["pg_demoted"] is None and self.old_pg is not None and not c._claims_primary(self.old_pg):
             self._seen("pg_demoted", self.fault_t)
-        if any(c._claims_primary(n) for n in self.others):
+        if events["pg_new_primary"] is None and any(c._claims_primary(n) for n in self.others):
             self._seen("pg_new_primary", self.fault_t)
         if self.heal_t is None:
             return
         old_pg = self.old_pg
-        streaming = old_pg is not None and c.pg_members().get(old_pg.name, {}).get("state") in ("streaming", "running")
-        if streaming and old_pg is not None and c.pg_own_role(old_pg) == "replica":
+        if (
+            events["pg_rejoined"] is None
+            and old_pg is not None
+            and c.pg_own_role(old_pg) == "replica"
+            and c.pg_members().get(old_pg.name, {}).get("state") in ("streaming", "running")
+        ):
             self._seen("pg_rejoined", self.heal_t)
-        role = c._ask(old_redis, "ROLE")
-        if role[0] == b"slave" and role[3] == b"connected":
-            self._seen("redis_rejoined", self.heal_t)
+        if events["redis_rejoined"] is None:
+            role = c._ask(old_redis, "ROLE")
+            if role[0] == b"slave" and role[3] == b"connected":
+                self._seen("redis_rejoined", self.heal_t)
 
     async def run(self) -> None:
         while not self._stop.is_set():
@@ -198,7 +212,7 @@ class Timeline:
                 await asyncio.to_thread(self._poll)
             if self.heal_t is not None and None not in (self.events["pg_rejoined"], self.events["redis_rejoined"]):
                 return
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.25)
 
     def healed(self) -> None:
         self.heal_t = time.monotonic()
@@ -232,6 +246,7 @@ async def _run(
         watch = Watch(cluster)
         watching = asyncio.create_task(watch.run())
         load.started = time.monotonic()
+        load.lag_ms.clear()
         running = asyncio.create_task(load.run(offered, duration))
         fault: Fault | None = None
         fault_t = None
@@ -302,6 +317,7 @@ async def _run(
         "heal_at_s": round(heal_t, 2) if heal_t is not None else None,
         "window_s": [round(window[0], 2), round(window[1], 2)],
         "generator_skipped": load.skipped,
+        "generator_lag_p99_ms": round(percentile(load.lag_ms, 0.99), 1),  # the generator itself falling behind
         "capacity_steps": steps,
         "lost_carts": sorted({email for email, _ in load.lost_cart_lines}),
         "ops": {op: op_figures([s for s in samples if s.op == op], fault_t, window) for op in OPS},
