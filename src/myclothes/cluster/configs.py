@@ -24,6 +24,7 @@ PATRONI_RETRY_TIMEOUT_S = 2
 # failover, and the new primary takes writes about 1.3 s later.
 SENTINEL_DOWN_AFTER_MS = 1000
 SENTINEL_FAILOVER_TIMEOUT_MS = 5000
+SENTINEL_QUORUM = 2
 
 
 def web_environment(topology: Topology, node: Node) -> dict[str, str]:
@@ -147,15 +148,23 @@ def redis_address(topology: Topology, port: int) -> str:
     return topology.address(next(n for n in topology.of_kind("redis") if n.port == port))
 
 
+def sentinel_options(topology: Topology) -> list[tuple[str, str]]:
+    """What every Sentinel sets for the service besides ``monitor`` (config file and ``SENTINEL SET`` alike)."""
+    return [
+        ("auth-pass", topology.secrets["redis"]),
+        ("down-after-milliseconds", str(SENTINEL_DOWN_AFTER_MS)),
+        ("failover-timeout", str(SENTINEL_FAILOVER_TIMEOUT_MS)),
+        ("parallel-syncs", "1"),
+    ]
+
+
 def sentinel_config(topology: Topology, node: Node, primary_port: int) -> str:
     """One Sentinel (quorum 2 of 3), generated fresh per cluster since Sentinel rewrites it."""
+    options = "".join(f"sentinel {name} {REDIS_SERVICE} {value}\n" for name, value in sentinel_options(topology))
     return (
         f"port {node.port}\nbind {topology.address(node)}\ndir {topology.directory / node.name}\n"
-        f"sentinel monitor {REDIS_SERVICE} {redis_address(topology, primary_port)} {primary_port} 2\n"
-        f"sentinel auth-pass {REDIS_SERVICE} {topology.secrets['redis']}\n"
-        f"sentinel down-after-milliseconds {REDIS_SERVICE} {SENTINEL_DOWN_AFTER_MS}\n"
-        f"sentinel failover-timeout {REDIS_SERVICE} {SENTINEL_FAILOVER_TIMEOUT_MS}\n"
-        f"sentinel parallel-syncs {REDIS_SERVICE} 1\n"
+        f"sentinel monitor {REDIS_SERVICE} {redis_address(topology, primary_port)} {primary_port} {SENTINEL_QUORUM}\n"
+        + options
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -491,13 +492,42 @@ class Cluster:
             started += [n.name for n in down]
         return started
 
-    def _await_live_redis_primary(self, down: list[Node], timeout: float = 30.0) -> None:
-        """Before restarting Redis nodes: if the Sentinels name one of them primary while another Redis still has
-        the data, wait until they have promoted it (they can once enough Sentinels are back)."""
+    def _await_live_redis_primary(self, down: list[Node], natural_s: float = 6.0) -> None:
+        """Before restarting Redis nodes: if the Sentinels still name one of them primary while a running replica
+        has the data, get that replica promoted first (a Redis keeps nothing on disk and would come back empty).
+
+        The Sentinels are given ``natural_s`` to fail over by themselves. After a long loss of quorum they will not:
+        a restarted Sentinel refuses every replica whose link to the primary has been down longer than it has
+        seen the primary down plus 10 x down-after (``-failover-abort-no-good-slave``), so the operator's step is
+        taken instead: promote the running replica with the most replicated data and point every Sentinel at it.
+        """
         dead = {n.port for n in down}
         if len(dead) == len(self.topology.of_kind("redis")):
             return  # nothing kept the data: the first one back is the primary
-        wait_until(lambda: self.redis_primary_port() not in dead, timeout, "Sentinel to promote a running Redis")
+        try:
+            wait_until(lambda: self.redis_primary_port() not in dead, natural_s, "Sentinel to promote a Redis")
+        except RuntimeError:
+            self._promote_by_hand([n for n in self.topology.of_kind("redis") if n.port not in dead])
+
+    def _promote_by_hand(self, running: list[Node]) -> None:
+        def offset(node: Node) -> int:
+            info = self.inside(node, lambda: self._redis(node).info("replication"))
+            return int(info.get("slave_repl_offset", info.get("master_repl_offset", 0)))
+
+        primary = max(running, key=offset)
+        self._ask(primary, "REPLICAOF", "NO", "ONE")
+        for replica in running:
+            if replica is not primary:
+                self._ask(replica, "REPLICAOF", self.topology.address(primary), str(primary.port))
+        service = configs.REDIS_SERVICE
+        for sentinel in self.topology.of_kind("sentinel"):
+            with contextlib.suppress(redis.RedisError):
+                self._ask(sentinel, "SENTINEL", "REMOVE", service)
+                address, port, quorum = self.topology.address(primary), str(primary.port), str(configs.SENTINEL_QUORUM)
+                self._ask(sentinel, "SENTINEL", "MONITOR", service, address, port, quorum)
+                for name, value in configs.sentinel_options(self.topology):
+                    self._ask(sentinel, "SENTINEL", "SET", service, name, value)
+        wait_until(lambda: self.redis_primary_port() == primary.port, 15, f"the Sentinels to name {primary.name}")
 
     def scale(self, count: int) -> None:
         """Run exactly ``count`` web processes, filling or draining pre-declared HAProxy slots at runtime."""

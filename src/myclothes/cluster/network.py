@@ -19,6 +19,7 @@ import ipaddress
 import os
 import random
 import shutil
+import socket
 import subprocess
 import threading
 from collections.abc import Callable
@@ -57,6 +58,20 @@ SECURITY_GROUPS: tuple[Rule, ...] = (
         "etcd peers, Patroni's leader race and streaming replication, Redis replication, Sentinel gossip",
     ),
 )
+
+
+def allowed(source: str, destination: str, service: str) -> bool:
+    """May a process of tier ``source`` open a connection to ``service`` of tier ``destination``?"""
+    return any(r.source == source and r.destination == destination and service in r.services for r in SECURITY_GROUPS)
+
+
+def can_connect(address: str, port: int, timeout: float = 1.0) -> bool:
+    """True if a TCP connection to ``address:port`` opens within ``timeout`` (from this thread's namespace)."""
+    try:
+        socket.create_connection((address, port), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True)
