@@ -88,9 +88,9 @@ def print_matrix(title: str, rows: list[tuple[str, str, bool, bool]]) -> None:
     cells = {(r[0], r[1]): ("open" if r[3] else "-") + ("" if r[2] == r[3] else " !") for r in rows}
     width = max(len(r[1]) for r in rows)
     print(f"\n{title} (open = a connection opened within 1 s; ! = differs from the security groups)")
-    print(" " * width + " | " + " | ".join(sources))
+    print(" " * width + " | " + " | ".join(s.ljust(6) for s in sources))
     for target in dict.fromkeys(r[1] for r in rows):
-        print(target.ljust(width) + " | " + " | ".join(cells[(s, target)].ljust(len(s)) for s in sources))
+        print(target.ljust(width) + " | " + " | ".join(cells[(s, target)].ljust(max(6, len(s))) for s in sources))
 
 
 def test_status_json_gives_every_node_its_namespace_and_address(isolated: Cluster) -> None:

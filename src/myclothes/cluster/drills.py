@@ -234,6 +234,8 @@ def run_drill(
 async def _run(
     cluster: Cluster, drill: str, zone: str | None, duration: float, rate: float | None, report_dir: Path
 ) -> dict[str, Any]:
+    if drill == "zone-partition" and not cluster.topology.isolated:
+        raise RuntimeError("zone-partition needs a cluster started with `cluster up --isolate`")
     lb = cluster.topology.lb_url
     await asyncio.to_thread(wait_until, lambda: http_ok(f"{lb}/readyz"), 60, "the store behind the load balancer")
     admin = (f"drill-admin-{uuid.uuid4().hex[:8]}@example.com", secrets.token_urlsafe(18))
