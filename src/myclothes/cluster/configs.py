@@ -227,6 +227,9 @@ frontend shop
 
 backend web
   balance roundrobin
+  # A request sent on a reused idle connection to a partitioned web process vanishes (no connect to time out, so no
+  # redispatch) and the shopper waits for its own timeout; on a new connection it costs at most timeout connect.
+  http-reuse never
   option httpchk GET /readyz
   http-check expect status 200
   default-server {WEB_CHECKS}

@@ -286,14 +286,15 @@ async def _run(
         await watching
     finally:
         await load.close()
+    judged, judged_end = samples, end_t
     if quorum:  # the figures and windows cover the first step; the second is judged on how writes were refused
         lost_t = quorum["lost_at_s"]
         quorum["answers_with_two_sentinels_lost"] = {
             op: op_figures([s for s in samples if s.op == op and s.t >= lost_t], None, (lost_t, end_t))["statuses"]
             for op in OPS
         }
-        samples, end_t = [s for s in samples if s.t < lost_t], lost_t
-    window = fault_window(samples, fault_t, end_t)
+        judged, judged_end = [s for s in samples if s.t < lost_t], lost_t
+    window = fault_window(judged, fault_t, judged_end)
     report: dict[str, Any] = {
         "drill": drill,
         "fault": fault.description if fault else "none (soak)",
@@ -309,8 +310,8 @@ async def _run(
         "lost_orders": lost_orders,
         "errors": sum(1 for s in samples if not s.ok),
         "server_errors_500": sum(1 for s in samples if s.status == 500),
-        "error_window_s": error_window_s([s for s in samples if window[0] <= s.t <= window[1]]),
-        "recovery_s": recovery_s(samples, fault_t) if fault_t is not None else 0.0,
+        "error_window_s": error_window_s([s for s in judged if window[0] <= s.t <= window[1]]),
+        "recovery_s": recovery_s(judged, fault_t) if fault_t is not None else 0.0,
         "max_primaries": watch.max_primaries,
         "pg_failovers": watch.pg_failovers,
         "redis_failovers": watch.redis_failovers,
@@ -322,7 +323,7 @@ async def _run(
         "generator_lag_p99_ms": round(percentile(load.lag_ms, 0.99), 1),  # the generator itself falling behind
         "capacity_steps": steps,
         "lost_carts": sorted({email for email, _ in load.lost_cart_lines}),
-        "ops": {op: op_figures([s for s in samples if s.op == op], fault_t, window) for op in OPS},
+        "ops": {op: op_figures([s for s in judged if s.op == op], fault_t, window) for op in OPS},
     }
     if timeline is not None:
         report["partitioned_zone"] = timeline.zone
