@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from tests.cluster.test_cluster_drills import assert_nothing_left, cluster_dir, drill, everything, myclothes
+from tests.conftest import artifacts_dir
 
 from myclothes.cluster import network
 from myclothes.cluster.manager import Cluster, wait_until
@@ -47,6 +48,8 @@ def isolated() -> Iterator[Cluster]:
     yield cluster
     cluster.down()
     assert network.leftovers(cluster.topology.net()) == []
+    # every process's log, for a failed criterion (the reports are already in test-artifacts/cluster-drills)
+    shutil.copytree(directory / "logs", artifacts_dir() / "cluster-isolated-logs", dirs_exist_ok=True)
     shutil.rmtree(directory, ignore_errors=True)
 
 
