@@ -122,6 +122,10 @@ def test_status_json_lists_every_node_healthy_with_one_primary_per_data_service(
     response = httpx.get(f"{status['lb_url']}/readyz")
     assert response.status_code == 200 and response.headers["x-served-by"].startswith("web-")
     assert httpx.get(f"{status['lb_url']}/metrics").status_code == 404  # internal only
+    d = cluster.topology.directory
+    secrets_files = [d / "supervisord.conf", d / "haproxy.cfg", d / "state.json", d / "pg-a" / "patroni.yml"]
+    secrets_files += [d / "redis-a" / "redis.conf", d / "sentinel-a" / "sentinel.conf"]
+    assert {str(f): oct(f.stat().st_mode & 0o777) for f in secrets_files} == {str(f): "0o600" for f in secrets_files}
 
 
 def assert_slo(report: dict[str, Any]) -> None:

@@ -270,6 +270,7 @@ def _program(name: str, command: str, logs: Path, **options: str) -> str:
         "redirect_stderr": "true",
         "stdout_logfile": str(logs / f"{name}.log"),
         "stdout_logfile_maxbytes": "20MB",
+        "umask": "077",  # what a process writes (Sentinel's rewritten config, Redis dumps) only its owner reads
         **options,
     }
     return f"[program:{name}]\n" + "\n".join(f"{k}={v}" for k, v in settings.items()) + "\n"

@@ -75,6 +75,14 @@ def wait_until(check: Any, timeout: float, what: str, interval: float = 0.1) -> 
 _PROBE = httpx.Client(trust_env=False, verify=False)
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read: the cluster's configs hold passwords and the secret key."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+    path.chmod(0o600)  # an existing file keeps its old mode through O_CREAT
+
+
 def http_ok(url: str, timeout: float = 0.5) -> bool:
     """True if GET ``url`` (plain HTTP on loopback) answers 200."""
     try:
@@ -164,18 +172,17 @@ class Cluster:
             home = t.directory / node.name
             home.mkdir(exist_ok=True)
             if node.kind == "postgres":
-                (home / "patroni.yml").write_text(configs.patroni_config(t, node))
-                (home / "patroni.yml").chmod(0o600)
+                write_private(home / "patroni.yml", configs.patroni_config(t, node))
                 home.chmod(0o700)
                 shutil.chown(home, "postgres", "postgres")
                 shutil.chown(home / "patroni.yml", "postgres", "postgres")
             elif node.kind == "redis":
                 replica_of = None if node.port == primary else primary
-                (home / "redis.conf").write_text(configs.redis_config(t, node, replica_of))
+                write_private(home / "redis.conf", configs.redis_config(t, node, replica_of))
             elif node.kind == "sentinel":
-                (home / "sentinel.conf").write_text(configs.sentinel_config(t, node, primary))
-        (t.directory / "haproxy.cfg").write_text(configs.haproxy_config(t))
-        (t.directory / "supervisord.conf").write_text(configs.supervisord_config(t))
+                write_private(home / "sentinel.conf", configs.sentinel_config(t, node, primary))
+        write_private(t.directory / "haproxy.cfg", configs.haproxy_config(t))
+        write_private(t.directory / "supervisord.conf", configs.supervisord_config(t))  # holds the web's secrets
 
     def _start_data_tier(self) -> None:
         t = self.topology
@@ -425,7 +432,7 @@ class Cluster:
             return
         replica_of = None if primary == node.port else primary
         home = self.topology.directory / node.name
-        (home / "redis.conf").write_text(configs.redis_config(self.topology, node, replica_of))
+        write_private(home / "redis.conf", configs.redis_config(self.topology, node, replica_of))
 
     def kill(self, name: str) -> list[int]:
         """SIGKILL one node (for PostgreSQL: Patroni and the postmaster). Web processes are restarted by supervisord."""
