@@ -176,6 +176,16 @@ def test_every_drill_is_held_to_the_same_service_level_criteria() -> None:
     assert not judge(orders)[0]
 
 
+def test_with_one_sentinel_already_lost_the_redis_failover_may_take_a_second_longer_but_no_more() -> None:
+    def quorum_drill(window: float) -> dict[str, object]:
+        r = report(drill="sentinel-quorum", pg_failovers=0, expected_failovers={"pg": 0, "redis": 0})
+        r["ops"]["cart-write"]["error_window_s"] = window  # type: ignore[index]
+        return r
+
+    assert judge(quorum_drill(3.5))[0]  # both surviving Sentinels must agree on a leader
+    assert not judge(quorum_drill(4.5))[0]
+
+
 def test_memory_cart_store_web_kill_reports_lost_lines_instead_of_failing() -> None:
     passed, criteria = judge(report(drill="web-kill", cart_store="memory", lost_cart_writes=3))
     assert passed and any("3 cart lines lost" in c for c in criteria)
