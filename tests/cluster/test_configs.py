@@ -176,6 +176,17 @@ def test_every_drill_is_held_to_the_same_service_level_criteria() -> None:
     assert not judge(orders)[0]
 
 
+def test_a_partition_may_slow_browsing_to_1_5_s_at_p99_a_kill_only_to_1_s() -> None:
+    partition = report(drill="zone-partition")
+    partition["ops"]["browse"]["p99_ms"] = 1090.0  # type: ignore[index]
+    assert judge(partition)[0]
+    partition["ops"]["browse"]["p99_ms"] = 1600.0  # type: ignore[index]
+    assert not judge(partition)[0]
+    kill = report(drill="zone-outage")
+    kill["ops"]["browse"]["p99_ms"] = 1090.0  # type: ignore[index]
+    assert not judge(kill)[0]
+
+
 def test_with_one_sentinel_already_lost_the_redis_failover_may_take_a_second_longer_but_no_more() -> None:
     def quorum_drill(window: float) -> dict[str, object]:
         r = report(drill="sentinel-quorum", pg_failovers=0, expected_failovers={"pg": 0, "redis": 0})
