@@ -22,7 +22,7 @@ PATRONI_LOOP_WAIT_S = 1
 PATRONI_RETRY_TIMEOUT_S = 2
 # Sentinel: a primary that has not answered PING for this long is subjectively down; 2 of 3 agreeing start the
 # failover, and the new primary takes writes about 1.3 s later.
-SENTINEL_DOWN_AFTER_MS = 1000
+SENTINEL_DOWN_AFTER_MS = 1500
 SENTINEL_FAILOVER_TIMEOUT_MS = 5000
 SENTINEL_QUORUM = 2
 
