@@ -38,7 +38,7 @@ BROWSE_P99_MS = 1000.0
 # wait out HAProxy's connect timeout (250 ms) and a retry before it is marked down, and pooled connections to the
 # zone's databases time out rather than fail. Measured 426-1090 ms at 25-126 req/s (a kill: under 510 ms).
 BROWSE_P99_PARTITION_MS = 1500.0
-CART_WINDOW_S = 3.0  # a Redis failover: Sentinel's down-after (1 s) + election + promotion
+CART_WINDOW_S = 3.0  # a Redis failover: Sentinel's down-after (1.5 s) + election + promotion
 # With one Sentinel already gone, both survivors must vote for one leader, and Sentinel staggers its candidates by
 # up to 1 s to avoid split votes: the same failover measured 1.45-3.19 s. Still a failover, a little later.
 CART_WINDOW_ONE_SENTINEL_LOST_S = 4.0
