@@ -13,8 +13,9 @@ raises ``StoreUnavailable`` (503), never a 500. With ``wait_for_replica`` a writ
 replica acknowledged it (``WAIT 1``).
 
 A failing call fails fast. Every logged-in page waits on the session store, and HAProxy gives each web process a
-few slots: calls that outlast the failover (four attempts, or waiting for a fresh Sentinel answer) held pages up to
-1.2 s during a zone partition, the queue filled, and browse p99 reached 7.7-14.8 s in 6 of 8 drills.
+few slots: calls that outlast the failover held pages up to 1.2 s during a zone partition, the queue filled, and
+browse p99 reached 7.7-11.2 s in 4 of 4 drills with four attempts, 9.7-14.8 s in 2 of 6 with two attempts that
+waited for a fresh Sentinel answer (the previous client: 0 of 5).
 
 A killed primary resets every connection at once, but a partitioned one answers nothing, and redis-py asks
 Sentinel only when it opens a connection: each pooled connection to the silent primary cost a request its socket
