@@ -4,8 +4,6 @@ profiles (viewport, pixel ratio, touch, mobile user agent) played by the same Ch
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -86,12 +84,5 @@ def profile_page(browser: Browser, playwright: Playwright, profile: str) -> Iter
 @pytest.fixture(scope="session")
 def browser_admin(live_server: ShopServer) -> str:
     """An admin account for the admin pages (made with the CLI, as an operator would)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "myclothes.cli", "admin", "create-user", BROWSER_ADMIN, "--password", PASSWORD],
-        env=live_server.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
+    live_server.create_admin(BROWSER_ADMIN, PASSWORD)
     return BROWSER_ADMIN

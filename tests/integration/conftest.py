@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -12,14 +10,7 @@ from tests.support.server import ShopServer
 @pytest.fixture(scope="session")
 def admin_email(live_server: ShopServer) -> str:
     email = "admin@example.com"
-    result = subprocess.run(
-        [sys.executable, "-m", "myclothes.cli", "admin", "create-user", email, "--password", PASSWORD],
-        env=live_server.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
+    live_server.create_admin(email, PASSWORD)
     return email
 
 

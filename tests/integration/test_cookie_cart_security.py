@@ -82,17 +82,8 @@ def test_keys_rotate_without_emptying_carts(tmp_path) -> None:  # type: ignore[n
 def test_an_add_that_would_overflow_4096_bytes_is_refused_and_the_cart_kept(
     cookie_server: ShopServer, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    import subprocess
-    import sys
-
     admin_email = "cookie-admin@example.com"
-    subprocess.run(
-        [sys.executable, "-m", "myclothes.cli", "admin", "create-user", admin_email, "--password", PASSWORD],
-        env=cookie_server.env,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    cookie_server.create_admin(admin_email, PASSWORD)
     admin = ShopClient(cookie_server.url)
     assert admin.login(admin_email).status_code == 200
     colours = [f"colour{n:02d}-with-a-very-long-name" for n in range(10)]

@@ -102,6 +102,17 @@ class ShopServer:
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
         stop_process(self.process, sig, timeout)
 
+    def create_admin(self, email: str, password: str) -> None:
+        """An admin account on this server's database (`myclothes admin create-user`)."""
+        result = subprocess.run(
+            [sys.executable, "-m", "myclothes.cli", "admin", "create-user", email, "--password", password],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 from myclothes.domain.errors import InvalidInput
 
 LOW_STOCK = 5
 PER_PAGE_DEFAULT = 24
 PER_PAGE_MAX = 100
-SORTS = ("featured", "price_asc", "price_desc", "newest")
+PAGE_MAX = 10_000  # deeper pages are refused (400) rather than asked of the database
+PRICE_MAX = 10_000_000  # cents: no price, and so no price filter, goes above it
+STOCK_MAX = 1_000_000
+Sort = Literal["featured", "price_asc", "price_desc", "newest"]
+SORTS: tuple[Sort, ...] = get_args(Sort)
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -129,14 +133,14 @@ class CatalogQuery:
     def __post_init__(self) -> None:
         if self.sort not in SORTS:
             raise InvalidInput(f"must be one of {', '.join(SORTS)}", field="sort")
-        if self.page < 1:
-            raise InvalidInput("must be 1 or more", field="page")
+        if not 1 <= self.page <= PAGE_MAX:
+            raise InvalidInput(f"must be between 1 and {PAGE_MAX}", field="page")
         if not 1 <= self.per_page <= PER_PAGE_MAX:
             raise InvalidInput(f"must be between 1 and {PER_PAGE_MAX}", field="per_page")
         for name in ("min_price", "max_price"):
             value = getattr(self, name)
-            if value is not None and value < 0:
-                raise InvalidInput("must not be negative (integer cents)", field=name)
+            if value is not None and not 0 <= value <= PRICE_MAX:
+                raise InvalidInput(f"must be between 0 and {PRICE_MAX} (integer cents)", field=name)
         if self.min_price is not None and self.max_price is not None and self.min_price > self.max_price:
             raise InvalidInput("must not be above max_price", field="min_price")
         if self.q is not None and len(self.q) > 100:
@@ -170,10 +174,10 @@ def validate_new_product(name: str, description: str, price: int, sizes: list[st
 
 
 def validate_price(price: int) -> None:
-    if not 1 <= price <= 10_000_000:
-        raise InvalidInput("must be between 1 and 10000000 cents", field="price")
+    if not 1 <= price <= PRICE_MAX:
+        raise InvalidInput(f"must be between 1 and {PRICE_MAX} cents", field="price")
 
 
 def validate_stock(stock: int) -> None:
-    if not 0 <= stock <= 1_000_000:
-        raise InvalidInput("must be between 0 and 1000000", field="stock")
+    if not 0 <= stock <= STOCK_MAX:
+        raise InvalidInput(f"must be between 0 and {STOCK_MAX}", field="stock")

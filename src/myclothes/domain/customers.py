@@ -6,8 +6,12 @@ import re
 from dataclasses import dataclass
 
 from myclothes.domain.errors import InvalidInput
+from myclothes.domain.text import WHITESPACE
 
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
+EMAIL_PATTERN = (  # no whitespace or NUL in the local part (spelled out: domain/text.py)
+    f"[^@{WHITESPACE}\\x00]{{1,64}}@[A-Za-z0-9](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?(?:\\.[A-Za-z0-9-]{{1,63}})+"
+)
+EMAIL_RE = re.compile(f"^{EMAIL_PATTERN}$")
 PASSWORD_MIN = 10
 PASSWORD_MAX = 200
 MAX_ADDRESSES = 20
@@ -19,12 +23,12 @@ def normalize_email(email: str, *, validate: bool = True) -> str:
     Registration validates it (``InvalidInput``); a login only looks it up (``validate=False``: a malformed
     address is just an unknown account, cut to the longest that could exist).
     """
-    value = (email or "").strip().lower()
+    value = (email or "").strip()
     if not validate:
-        return value[:254]
-    if len(value) > 254 or not EMAIL_RE.match(value):
+        return value.lower()[:254]
+    if len(value) > 254 or not EMAIL_RE.match(value):  # checked before lower-casing, which can lengthen it
         raise InvalidInput("is not a valid e-mail address", field="email")
-    return value
+    return value.lower()
 
 
 def validate_password(password: str) -> None:

@@ -15,6 +15,7 @@ from myclothes.domain.customers import (
     validate_password,
 )
 from myclothes.domain.errors import InvalidCredentials, InvalidInput, NotFound, TooManyAttempts
+from myclothes.domain.records import could_exist
 from myclothes.ports import Database, PasswordHasher
 from myclothes.ports.database import LoginFailures
 
@@ -127,6 +128,8 @@ class AccountService:
             return await uow.customers.addresses(customer_id)
 
     async def address(self, customer_id: int, address_id: int) -> Address:
+        if not could_exist(address_id):
+            raise NotFound("no such address")
         async with self.database.reader() as uow:
             found = await uow.customers.address(customer_id, address_id)
         if found is None:
@@ -140,6 +143,8 @@ class AccountService:
 
     async def update_address(self, customer_id: int, address_id: int, fields: AddressFields) -> Address:
         cleaned = fields.cleaned()
+        if not could_exist(address_id):
+            raise NotFound("no such address")
         async with self.database.writer() as uow:
             updated = await uow.customers.update_address(customer_id, address_id, cleaned)
         if updated is None:
@@ -147,6 +152,8 @@ class AccountService:
         return updated
 
     async def delete_address(self, customer_id: int, address_id: int) -> None:
+        if not could_exist(address_id):
+            raise NotFound("no such address")
         async with self.database.writer() as uow:
             if not await uow.customers.delete_address(customer_id, address_id):
                 raise NotFound("no such address")

@@ -6,6 +6,7 @@ from myclothes.domain.customers import postal_fields
 from myclothes.domain.errors import Conflict, InvalidInput, NotFound
 from myclothes.domain.events import StockSold
 from myclothes.domain.orders import Order, OrderLine
+from myclothes.domain.records import could_exist
 from myclothes.ports import CartStore, Database, EventPublisher, PaymentGateway
 
 
@@ -42,7 +43,7 @@ class CheckoutService:
             async with self.database.writer() as uow:
                 if await uow.orders.by_idempotency_key(customer_id, key) is not None:
                     raise Conflict("this checkout was already submitted", field="idempotency_key")
-                address = await uow.customers.address(customer_id, address_id)
+                address = await uow.customers.address(customer_id, address_id) if could_exist(address_id) else None
                 if address is None:
                     raise InvalidInput("choose one of your addresses", field="address_id")
                 found = await uow.catalog.variants([line.sku for line in cart])
@@ -80,6 +81,8 @@ class CheckoutService:
             return await uow.orders.history(customer_id)
 
     async def order(self, customer_id: int, order_id: int) -> Order:
+        if not could_exist(order_id):
+            raise NotFound("no such order")
         async with self.database.reader() as uow:
             found = await uow.orders.get(customer_id, order_id)
         if found is None:

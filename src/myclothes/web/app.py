@@ -18,6 +18,7 @@ from litestar.template import TemplateConfig
 
 from myclothes.settings import Settings
 from myclothes.web.api import api_router
+from myclothes.web.contract import exact_allow, refuse_nul
 from myclothes.web.deadline import RequestDeadlineMiddleware
 from myclothes.web.deps import DEPENDENCIES
 from myclothes.web.errors import EXCEPTION_HANDLERS, add_retry_after
@@ -65,13 +66,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[PAGES / "static"], include_in_schema=False),
         ],
         lifespan=[lifespan],
+        before_request=refuse_nul,  # the pages; /api states its rules in its document (web/api/__init__.py)
         dependencies=DEPENDENCIES,
         middleware=[
             RequestDeadlineMiddleware(settings.request_deadline_s),
             LatencyMiddleware(),
             SessionMiddleware(shop.sessions, shop.client_state, settings.cookie_secure),
         ],
-        before_send=[served_by(settings.instance), add_retry_after, security_headers(settings.cookie_secure)],
+        before_send=[
+            served_by(settings.instance),
+            add_retry_after,
+            security_headers(settings.cookie_secure),
+            exact_allow,
+        ],
         csrf_config=CSRFConfig(
             secret=settings.secret_keys[0],
             cookie_name="csrftoken",

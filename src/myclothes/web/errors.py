@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -67,17 +68,20 @@ def is_api(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith("/api") or "application/json" in request.headers.get("accept", "").split(",")[0]
 
 
-def _validation_detail(error: ValidationException) -> str:
-    problems = []
+def _validation_problem(error: ValidationException) -> tuple[str, dict[str, Any] | None]:
+    """The decoder's complaints as one sentence, and the field at fault when there is one."""
+    problems, fields = [], []
     for item in error.extra or []:
         if isinstance(item, dict):
             key = item.get("key")
-            message = str(item.get("message", "invalid"))
+            message = re.sub(
+                r"matching regex .*", "in the form the API document gives", str(item.get("message", "invalid"))
+            )
             problems.append(f"{key}: {message}" if key else message)
-    detail = str(error.detail)
-    if problems:
-        return "; ".join(problems)
-    return detail
+            if key:
+                fields.append(str(key))
+    detail = "; ".join(problems) if problems else str(error.detail)
+    return detail, {"field": fields[0]} if fields else None
 
 
 def _respond(
@@ -118,7 +122,7 @@ def http_error_handler(request: Request[Any, Any, Any], error: HTTPException) ->
         log.error("http error %s on %s %s: %s", status, request.method, request.url.path, error.detail)
         return _respond(request, status, "Something went wrong on our side. Please try again.")
     if isinstance(error, ValidationException):
-        return _respond(request, status, _validation_detail(error))
+        return _respond(request, status, *_validation_problem(error))
     detail = str(error.detail)
     if status == 403 and "CSRF" in detail:
         detail = "Your form expired or the request lacked its CSRF token; reload the page and try again."

@@ -9,10 +9,11 @@ from litestar import Request, post
 from myclothes.services.accounts import AccountService
 from myclothes.services.sessions import SessionService, ShopperSession
 from myclothes.web.api.schemas import Login, Register, customer_json
+from myclothes.web.contract import refusals
 from myclothes.web.deps import client_ip
 
 
-@post("/auth/register", tags=["auth"], status_code=201)
+@post("/auth/register", tags=["auth"], status_code=201, responses=refusals(409, 429, unsafe=True, body=True))
 async def register(
     data: Register, accounts: AccountService, sessions: SessionService, shopper: ShopperSession
 ) -> dict[str, Any]:
@@ -22,7 +23,7 @@ async def register(
     return {"customer": customer_json(customer), "merged": merged}
 
 
-@post("/auth/login", tags=["auth"], status_code=200)
+@post("/auth/login", tags=["auth"], status_code=200, responses=refusals(401, 429, unsafe=True, body=True))
 async def login(
     request: Request[Any, Any, Any],
     data: Login,
@@ -36,7 +37,7 @@ async def login(
     return {"customer": customer_json(customer), "merged": merged}
 
 
-@post("/auth/logout", tags=["auth"], status_code=200)
+@post("/auth/logout", tags=["auth"], status_code=200, responses=refusals(unsafe=True))
 async def logout(sessions: SessionService, shopper: ShopperSession) -> dict[str, str]:
     await sessions.logout(shopper)
     return {"status": "logged out"}

@@ -10,7 +10,7 @@ from litestar import Request
 from litestar.response import Redirect, Template
 
 from myclothes.domain.cart import CartView
-from myclothes.domain.catalog import format_price
+from myclothes.domain.catalog import PRICE_MAX, format_price
 from myclothes.domain.errors import InvalidInput, ShopError, StoreUnavailable
 from myclothes.domain.garments import colour_hex
 from myclothes.ports import AddedToCart
@@ -102,8 +102,8 @@ def to_cents(value: str | None, field: str) -> int | None:
         amount = float(value)
     except ValueError:
         raise InvalidInput("must be a price such as 12.50", field=field) from None
-    if amount < 0 or amount > 100000:
-        raise InvalidInput("must be between 0 and 100000", field=field)
+    if not 0 <= amount <= PRICE_MAX / 100:  # also refuses nan and inf
+        raise InvalidInput(f"must be between 0 and {PRICE_MAX // 100}", field=field)
     return round(amount * 100)
 
 
