@@ -82,7 +82,8 @@ def _stores(settings: Settings, database: SqlDatabase) -> _Stores:
         sql_carts = SqlCartStore(database, guest_max_age_s=settings.session_absolute_s)
         return _Stores(sql_carts, SqlSessionStore(database), AccountCarts())
     if settings.cart_store == "memory":
-        return _Stores(MemoryCartStore(), MemorySessionStore(), AccountCarts())
+        memory_carts = MemoryCartStore(guest_max_age_s=settings.session_absolute_s)
+        return _Stores(memory_carts, MemorySessionStore(), AccountCarts())
     if settings.cart_store == "redis":
         redis = create_redis(settings)
         wait = settings.wait_for_replica
@@ -107,6 +108,7 @@ def build_shop(settings: Settings, hasher: PasswordHasher | None = None) -> Shop
         account_max_per_hour=settings.login_account_max_per_hour,
         ip_max_per_window=settings.login_ip_max_per_window,
         ip_window_s=settings.login_ip_window_s,
+        register_ip_max_per_hour=settings.register_ip_max_per_hour,
     )
     accounts = AccountService(database, hasher or Argon2Hasher(), limits)
     carts = CartService(cart_store, database)

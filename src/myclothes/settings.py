@@ -69,6 +69,7 @@ class Settings:
     catalog_cache_ttl_s: float = 30.0
     login_account_max_per_hour: int = 100
     login_ip_max_per_window: int = 30
+    register_ip_max_per_hour: int = 20
     login_ip_window_s: int = 300
     seed_products: int = 120
     request_deadline_s: float = 5.0  # a request that has sent nothing by then answers 503 with Retry-After
@@ -116,6 +117,7 @@ class Settings:
             "LOGIN_ACCOUNT_MAX_PER_HOUR",
             "LOGIN_IP_MAX_PER_WINDOW",
             "LOGIN_IP_WINDOW_S",
+            "REGISTER_IP_MAX_PER_HOUR",
             "SEED_PRODUCTS",
         ):
             if (v := get(name)) is not None:

@@ -1,4 +1,4 @@
-"""An abandoned guest cart leaves no rows once its session can no longer exist (the ``sql`` cart store)."""
+"""An abandoned guest cart leaves nothing behind once its session can no longer exist (``sql`` and ``memory``)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from myclothes.carts.memory import MemoryCartStore
 from myclothes.carts.sql import SqlCartStore
 from myclothes.db.engine import SqlDatabase
 from myclothes.db.migrate import upgrade
 from myclothes.db.tables import cart_lines
+from myclothes.ports import SessionRecord
+from myclothes.sessions.memory import SWEEP_EVERY_S, MemorySessionStore
 
 
 async def _rows(database: SqlDatabase) -> dict[str, int]:
@@ -37,3 +40,31 @@ async def test_an_expired_guest_cart_is_purged_and_nothing_else_is(tmp_path: Pat
         assert await _rows(database) == {"g:shopping-now": 1, "c:42": 1}
     finally:
         await database.dispose()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_the_memory_store_forgets_abandoned_guest_carts_and_expired_sessions() -> None:
+    clock = Clock()
+    carts = MemoryCartStore(guest_max_age_s=3600, clock=clock)
+    await carts.add("g:abandoned", "SKU-1", 1)
+    await carts.add("c:42", "SKU-1", 1)  # an account's cart: kept however old
+    clock.now += 1800
+    await carts.add("g:shopping-now", "SKU-1", 1)
+    clock.now += 1900  # the abandoned cart is 3700 s old, the other 1900 s
+    await carts.add("g:shopping-now", "SKU-2", 1)  # a change after SWEEP_EVERY_S sweeps
+    assert await carts.lines("g:abandoned") == []
+    assert len(await carts.lines("g:shopping-now")) == 2 and len(await carts.lines("c:42")) == 1
+
+    sessions = MemorySessionStore(clock=clock)
+    await sessions.save(SessionRecord(id="gone", expires_at=clock.now + 10))
+    await sessions.save(SessionRecord(id="alive", expires_at=clock.now + 7200))
+    clock.now += SWEEP_EVERY_S + 20
+    await sessions.save(SessionRecord(id="new", expires_at=clock.now + 7200))  # nobody ever read "gone" again
+    assert set(sessions._sessions) == {"alive", "new"}

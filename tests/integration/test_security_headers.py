@@ -89,3 +89,21 @@ def test_a_burst_of_parallel_guesses_gets_no_more_tries_than_the_limit(tmp_path)
                 pool.map(lambda n: _attempt(shop, unique_email(), "guess guess guess", "198.51.100.9"), range(24))
             )
         assert statuses.count(401) <= 5 and statuses.count(429) >= 19, statuses
+
+
+def test_one_address_gets_a_limited_number_of_registrations_and_another_is_not_affected(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with ShopServer(tmp_path, {"MYCLOTHES_REGISTER_IP_MAX_PER_HOUR": "3"}) as server:
+        spammer, newcomer = ShopClient(server.url), ShopClient(server.url)
+        from_spammer = {"X-Forwarded-For": "198.51.100.77"}
+        body = {"password": PASSWORD, "name": "Spam"}
+        for _ in range(3):
+            made = spammer.post("/api/auth/register", json={**body, "email": unique_email()}, headers=from_spammer)
+            assert made.status_code == 201, made.text
+        refused = spammer.post("/api/auth/register", json={**body, "email": unique_email()}, headers=from_spammer)
+        assert refused.status_code == 429 and "new accounts" in refused.json()["detail"]
+        welcome = newcomer.post(
+            "/api/auth/register",
+            json={**body, "email": unique_email()},
+            headers={"X-Forwarded-For": "203.0.113.9"},
+        )
+        assert welcome.status_code == 201

@@ -68,6 +68,7 @@ class ShopServer:
             "MYCLOTHES_DATA_DIR": str(data_dir),
             "MYCLOTHES_INSTANCE": f"test-{self.port}",
             "MYCLOTHES_LOGIN_IP_MAX_PER_WINDOW": "100000",
+            "MYCLOTHES_REGISTER_IP_MAX_PER_HOUR": "100000",  # every test shopper comes from 127.0.0.1
             **(env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None

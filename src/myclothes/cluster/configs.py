@@ -49,6 +49,9 @@ def web_environment(topology: Topology, node: Node) -> dict[str, str]:
         "MYCLOTHES_INSTANCE": node.name,
         "MYCLOTHES_ZONE": node.zone,
         "MYCLOTHES_SECRET_KEYS": pw["secret_key"],
+        # Every drill registers its 64 shoppers from the host's one address, several drills an hour: the limit
+        # stays on (login limits keep their defaults), sized for that.
+        "MYCLOTHES_REGISTER_IP_MAX_PER_HOUR": "2000",
     }
 
 

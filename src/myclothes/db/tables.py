@@ -159,3 +159,12 @@ login_failures = Table(
     Index("ix_login_failures_email_at", "email", "at"),
     Index("ix_login_failures_ip_at", "ip", "at"),
 )
+
+registrations = Table(
+    "registrations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ip", String(64), nullable=False),
+    Column("at", Float, nullable=False),
+    Index("ix_registrations_ip_at", "ip", "at"),
+)

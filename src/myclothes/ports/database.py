@@ -80,6 +80,12 @@ class CustomerRepository(Protocol):
 
     async def forget_login_failure(self, failure_id: int) -> None: ...
 
+    async def record_registration(self, ip: str, at: float) -> None:
+        """Count a registration attempt from ``ip`` (before its password is hashed)."""
+        ...
+
+    async def registrations_from(self, ip: str, since: float) -> int: ...
+
     async def login_failures(self, email: str, ip: str, email_since: float, ip_since: float) -> LoginFailures:
         """Failures for this e-mail (from anywhere, and from this IP) since ``email_since``, and for this IP
         (any e-mail) since ``ip_since``."""

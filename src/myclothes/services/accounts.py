@@ -32,6 +32,7 @@ class LoginLimits:
     ip_max_per_window: int = 30
     ip_window_s: int = 300
     account_ip_max_per_hour: int = 10
+    register_ip_max_per_hour: int = 20
 
     def refusal(self, failures: LoginFailures) -> str | None:
         """Why this attempt is refused (its own failure already counted), or None."""
@@ -58,10 +59,23 @@ class AccountService:
         self.limits = limits
         self.clock = clock
 
-    async def register(self, email: str, password: str, name: str, is_admin: bool = False) -> Customer:
+    async def register(
+        self, email: str, password: str, name: str, ip: str | None = None, is_admin: bool = False
+    ) -> Customer:
+        """A new account. From a shopper (``ip`` given) the attempt is counted before the password is hashed, and
+        one address gets ``register_ip_max_per_hour`` attempts an hour: neither sign-up spam nor argon2 work from
+        one place is unbounded. (Accounts made by an operator, without ``ip``, are not counted.)"""
         email = normalize_email(email)
         validate_password(password)
         name = validate_name(name)
+        if ip is not None:
+            now = self.clock()
+            async with self.database.writer() as uow:
+                await uow.customers.record_registration(ip, now)
+            async with self.database.writer() as uow:
+                attempts = await uow.customers.registrations_from(ip, now - 3600)
+            if attempts > self.limits.register_ip_max_per_hour:
+                raise TooManyAttempts("Too many new accounts from your network. Try again in an hour.")
         password_hash = await self.hasher.hash(password)
         async with self.database.writer() as uow:
             return await uow.customers.create(email, name, password_hash, is_admin)

@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from litestar import Litestar
-from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Tag
@@ -19,6 +19,7 @@ from litestar.template import TemplateConfig
 from myclothes.settings import Settings
 from myclothes.web.api import api_router
 from myclothes.web.contract import exact_allow, refuse_nul
+from myclothes.web.csrf import RotatingCSRFMiddleware, csrf_config
 from myclothes.web.deadline import RequestDeadlineMiddleware
 from myclothes.web.deps import DEPENDENCIES
 from myclothes.web.errors import EXCEPTION_HANDLERS, add_retry_after
@@ -72,6 +73,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RequestDeadlineMiddleware(settings.request_deadline_s),
             LatencyMiddleware(),
             SessionMiddleware(shop.sessions, shop.client_state, settings.cookie_secure),
+            DefineMiddleware(
+                RotatingCSRFMiddleware,
+                config=csrf_config(settings.secret_keys, settings.cookie_secure),
+                secrets=settings.secret_keys,
+            ),
         ],
         before_send=[
             served_by(settings.instance),
@@ -79,14 +85,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             security_headers(settings.cookie_secure),
             exact_allow,
         ],
-        csrf_config=CSRFConfig(
-            secret=settings.secret_keys[0],
-            cookie_name="csrftoken",
-            header_name="x-csrftoken",
-            cookie_httponly=True,
-            cookie_samesite="lax",
-            cookie_secure=settings.cookie_secure,
-        ),
         template_config=TemplateConfig(directory=PAGES / "templates", engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(
             title="MyClothes",

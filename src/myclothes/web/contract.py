@@ -35,8 +35,8 @@ WHY = {
     400: "The request breaks a rule of this document or of the shop; `field` names the input at fault.",
     401: "Log in first (or the session ended).",
     402: "The card was declined.",
-    403: "Not allowed: an admin-only operation, or the CSRF token (cookie `csrftoken` echoed in `X-CSRFToken`) "
-    "is missing or wrong.",
+    403: "Not allowed: an admin-only operation, or the CSRF token (cookie `csrftoken`, `__Host-csrftoken` on "
+    "HTTPS, echoed in `X-CSRFToken`) is missing or wrong.",
     404: "No such thing, or it belongs to someone else.",
     409: "Valid, but the shop's state refuses it (stock, limits, an e-mail already registered, an empty cart).",
     413: "The request body is too large.",

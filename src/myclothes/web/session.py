@@ -9,8 +9,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from myclothes.ports import ClientStateCarrier
 from myclothes.services.sessions import SessionService
-
-SESSION_COOKIE = "myclothes_session"
+from myclothes.web.csrf import cookie_names
 
 
 class SessionMiddleware(ASGIMiddleware):
@@ -24,10 +23,11 @@ class SessionMiddleware(ASGIMiddleware):
         self.sessions = sessions
         self.client_state = client_state
         self.secure = secure
+        self.cookie_name = cookie_names(secure)[0]  # __Host-myclothes_session when Secure
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         cookies = _cookies(scope)
-        session_id = cookies.get(SESSION_COOKIE)
+        session_id = cookies.get(self.cookie_name)
         session = await self.sessions.open(session_id)
         scope["state"]["shopper"] = session
         token = self.client_state.begin(cookies) if self.client_state else None
@@ -51,7 +51,7 @@ class SessionMiddleware(ASGIMiddleware):
 
     def _cookie(self, value: str, max_age: int) -> Cookie:
         return Cookie(
-            key=SESSION_COOKIE,
+            key=self.cookie_name,
             value=value,
             max_age=max_age,
             path="/",

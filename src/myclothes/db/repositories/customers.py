@@ -6,7 +6,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from myclothes.db.repositories.base import Repository, inserted_id, utcnow
-from myclothes.db.tables import addresses, login_failures, users
+from myclothes.db.tables import addresses, login_failures, registrations, users
 from myclothes.domain.customers import MAX_ADDRESSES, Address, AddressFields, Customer, postal_fields
 from myclothes.domain.errors import Conflict
 from myclothes.ports.database import LoginFailures
@@ -142,6 +142,15 @@ class SqlCustomerRepository(Repository):
 
     async def forget_login_failure(self, failure_id: int) -> None:
         await self._writing().execute(delete(login_failures).where(login_failures.c.id == failure_id))
+
+    async def record_registration(self, ip: str, at: float) -> None:
+        connection = self._writing()
+        await connection.execute(insert(registrations).values(ip=ip, at=at))
+        await connection.execute(delete(registrations).where(registrations.c.at < at - 86400))
+
+    async def registrations_from(self, ip: str, since: float) -> int:
+        count = select(func.count()).where(registrations.c.ip == ip, registrations.c.at >= since)
+        return int((await self.connection.execute(count)).scalar_one())
 
     async def login_failures(self, email: str, ip: str, email_since: float, ip_since: float) -> LoginFailures:
         recent = login_failures.c.at >= email_since

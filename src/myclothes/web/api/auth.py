@@ -15,10 +15,14 @@ from myclothes.web.deps import client_ip
 
 @post("/auth/register", tags=["auth"], status_code=201, responses=refusals(409, 429, unsafe=True, body=True))
 async def register(
-    data: Register, accounts: AccountService, sessions: SessionService, shopper: ShopperSession
+    request: Request[Any, Any, Any],
+    data: Register,
+    accounts: AccountService,
+    sessions: SessionService,
+    shopper: ShopperSession,
 ) -> dict[str, Any]:
-    """Create an account and log in."""
-    customer = await accounts.register(data.email, data.password, data.name)
+    """Create an account and log in. One address may try this a limited number of times an hour (429)."""
+    customer = await accounts.register(data.email, data.password, data.name, ip=client_ip(request))
     merged = await sessions.login(shopper, customer)
     return {"customer": customer_json(customer), "merged": merged}
 

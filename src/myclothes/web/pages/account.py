@@ -46,7 +46,9 @@ async def register(
     request: Request[Any, Any, Any], accounts: AccountService, sessions: SessionService, shopper: ShopperSession
 ) -> Response[Any]:
     data = await form(request)
-    attempt = accounts.register(data.get("email", ""), data.get("password", ""), data.get("name", ""))
+    attempt = accounts.register(
+        data.get("email", ""), data.get("password", ""), data.get("name", ""), ip=client_ip(request)
+    )
     return await _sign_in(request, sessions, shopper, attempt, REGISTER, data)
 
 

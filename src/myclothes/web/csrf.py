@@ -1,0 +1,99 @@
+"""CSRF protection that survives a key rotation, and cookie names that a sibling domain cannot set.
+
+Litestar's CSRF middleware signs the token in the ``csrftoken`` cookie with one secret. We rotate
+``MYCLOTHES_SECRET_KEYS`` by putting a new key first and keeping the old ones for a while; with one secret, every
+browser holding a cookie signed with the old key had every form refused until it dropped the cookie (closed the
+browser). Here a token signed with *any* configured key is accepted, and a page fetched with a cookie that the first
+key did not sign (an older key's, or a forged one) gets a fresh cookie signed with the first key: its forms carry
+the new token from then on.
+
+With ``MYCLOTHES_COOKIE_SECURE`` the session and CSRF cookies carry the ``__Host-`` prefix: browsers accept such a
+cookie only from a secure origin, for the exact host and path ``/``, so a neighbour on a sibling subdomain cannot
+plant one (cookie tossing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from hmac import compare_digest
+from typing import cast
+
+from litestar.config.csrf import CSRFConfig
+from litestar.middleware.csrf import CSRF_SECRET_LENGTH, CSRFMiddleware, generate_csrf_hash
+from litestar.types import ASGIApp, Empty, HTTPScope, Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
+
+CSRF_COOKIE = "csrftoken"
+SESSION_COOKIE = "myclothes_session"
+HOST_PREFIX = "__Host-"
+
+
+def cookie_names(secure: bool) -> tuple[str, str]:
+    """(session cookie, CSRF cookie): with the ``__Host-`` prefix when the cookies are Secure."""
+    prefix = HOST_PREFIX if secure else ""
+    return prefix + SESSION_COOKIE, prefix + CSRF_COOKIE
+
+
+def csrf_config(secret_keys: Sequence[str], secure: bool) -> CSRFConfig:
+    return CSRFConfig(
+        secret=secret_keys[0],
+        cookie_name=cookie_names(secure)[1],
+        cookie_path="/",
+        header_name="x-csrftoken",
+        cookie_httponly=True,
+        cookie_samesite="lax",
+        cookie_secure=secure,
+    )
+
+
+class RotatingCSRFMiddleware(CSRFMiddleware):
+    """Litestar's CSRF middleware, verifying against every key and re-issuing cookies the first key did not sign."""
+
+    def __init__(self, app: ASGIApp, config: CSRFConfig, secrets: Sequence[str]) -> None:
+        super().__init__(app, config)
+        self.secrets = tuple(secrets)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and cast("HTTPScope", scope)["method"] in self.config.safe_methods:
+            cookie = _cookie(scope, self.config.cookie_name)
+            if cookie is not None and _verified(cookie, self.secrets[:1]) is None:
+                _drop_cookie(scope, self.config.cookie_name)  # the page gets a new token, signed with the first key
+        await super().__call__(scope, receive, send)
+
+    def _decode_csrf_token(self, token: str) -> str | None:
+        return _verified(token, self.secrets)
+
+
+def _verified(token: str, secrets: Sequence[str]) -> str | None:
+    """The token's random part when one of ``secrets`` signed it."""
+    if len(token) < CSRF_SECRET_LENGTH + 1:
+        return None
+    random_part, signature = token[:CSRF_SECRET_LENGTH], token[CSRF_SECRET_LENGTH:]
+    for secret in secrets:
+        if compare_digest(signature, generate_csrf_hash(token=random_part, secret=secret)):
+            return random_part
+    return None
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    for key, value in scope["headers"]:
+        if key == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                cookie_name, _, cookie_value = part.strip().partition("=")
+                if cookie_name == name:
+                    return cookie_value.strip('"')
+    return None
+
+
+def _drop_cookie(scope: Scope, name: str) -> None:
+    headers = []
+    for key, value in scope["headers"]:
+        if key == b"cookie":
+            kept = [p for p in value.decode("latin-1").split(";") if p.strip().partition("=")[0] != name]
+            value = ";".join(kept).strip().encode("latin-1")
+            if not value:
+                continue
+        headers.append((key, value))
+    scope["headers"] = headers
+    state = ScopeState.from_scope(scope)
+    state.headers = state.cookies = Empty  # parsed again from the new headers, if they were parsed already
