@@ -128,6 +128,22 @@ def test_status_json_lists_every_node_healthy_with_one_primary_per_data_service(
     assert {str(f): oct(f.stat().st_mode & 0o777) for f in secrets_files} == {str(f): "0o600" for f in secrets_files}
 
 
+def test_the_balancers_request_id_finds_exactly_one_web_log_line(cluster: Cluster) -> None:
+    lb_url = cluster.topology.lb_url
+    response = httpx.get(f"{lb_url}/products", headers={"X-Request-ID": "chosen-by-the-client"})
+    request_id = response.headers["x-request-id"]
+    assert response.status_code == 200 and request_id != "chosen-by-the-client"  # HAProxy names every request
+    assert response.headers["x-served-by"] in response.text  # the footer says which instance served the page
+    lines: list[dict[str, Any]] = []
+    for log in (cluster.topology.directory / "logs").glob("web-*.log"):
+        for line in log.read_text().splitlines():
+            if request_id in line:
+                lines.append(json.loads(line))
+    assert len(lines) == 1, lines
+    assert lines[0]["route"] == "/products" and lines[0]["status"] == 200
+    assert lines[0]["instance"] == response.headers["x-served-by"] and lines[0]["zone"] in {"a", "b", "c"}
+
+
 def assert_slo(report: dict[str, Any]) -> None:
     """The criteria every drill is held to (docs/cluster.md), asserted from the figures, not only the verdict."""
     ops = report["ops"]

@@ -189,12 +189,12 @@ def test_cookie_security_flag_is_set_when_configured(tmp_path: Path) -> None:
     with ShopServer(tmp_path, {"MYCLOTHES_CART_STORE": "cookie", "MYCLOTHES_COOKIE_SECURE": "true"}) as server:
         # httpx will not send Secure cookies over http, so pass them by hand.
         first = httpx.get(f"{server.url}/healthz")
-        csrf = first.cookies["csrftoken"]
+        csrf = first.cookies["__Host-csrftoken"]  # Secure cookies carry the __Host- prefix
         sku = _skus(server, 1)[0]
         response = httpx.post(
             f"{server.url}/api/cart/items",
             json={"sku": sku, "quantity": 1},
-            headers={"X-CSRFToken": csrf, "Cookie": f"csrftoken={csrf}"},
+            headers={"X-CSRFToken": csrf, "Cookie": f"__Host-csrftoken={csrf}"},
         )
         headers = _set_cookies(first) + _set_cookies(response)
         assert any(h.startswith("myclothes_cart=") for h in headers)

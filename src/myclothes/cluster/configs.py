@@ -225,6 +225,10 @@ defaults
 frontend shop
   bind {topology.lb_address}:{topology.lb_port}
   option forwardfor
+  # Every request gets an id (client address and port, frontend, time, pid; hex), replacing any the client sent;
+  # the web process returns it in X-Request-ID and logs it, so one id finds the request's log lines.
+  unique-id-format %{{+X}}o%ci:%cp_%fi:%fp_%Ts_%rt:%pid
+  http-request set-header X-Request-ID %[unique-id]
   http-request deny deny_status 404 if {{ path /metrics }} || {{ path_beg /metrics/ }}
   default_backend web
 

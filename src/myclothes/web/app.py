@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,6 +25,7 @@ from myclothes.web.errors import EXCEPTION_HANDLERS, add_retry_after
 from myclothes.web.health import Readiness, healthz, probes_for, readyz, readyz_write
 from myclothes.web.observability import LatencyMiddleware, metrics, served_by
 from myclothes.web.pages import page_handlers
+from myclothes.web.requestlog import RequestLogMiddleware, configure_logging, request_id_header
 from myclothes.web.security import parse_networks, security_headers
 from myclothes.web.session import SessionMiddleware
 
@@ -49,10 +49,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await shop.close()
 
-    logging.basicConfig(
-        level=logging.INFO,
-        format=f"%(asctime)s %(levelname)s instance={settings.instance} %(name)s %(message)s",
-    )
+    configure_logging()
     docs: list[OpenAPIRenderPlugin] = [JsonRenderPlugin()]  # /schema/openapi.json, always
     if settings.api_docs:
         docs.append(SwaggerRenderPlugin())
@@ -70,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_request=refuse_nul,  # the pages; /api states its rules in its document (web/api/__init__.py)
         dependencies=DEPENDENCIES,
         middleware=[
+            RequestLogMiddleware(settings),
             RequestDeadlineMiddleware(settings.request_deadline_s),
             LatencyMiddleware(),
             SessionMiddleware(shop.sessions, shop.client_state, settings.cookie_secure),
@@ -80,11 +78,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ],
         before_send=[
+            request_id_header(settings),
             served_by(settings.instance),
             add_retry_after,
             security_headers(settings.cookie_secure),
             exact_allow,
         ],
+        logging_config=None,  # configure_logging: JSON lines, with the request id
         template_config=TemplateConfig(directory=PAGES / "templates", engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(
             title="MyClothes",

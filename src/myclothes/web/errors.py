@@ -26,6 +26,7 @@ from myclothes.domain.errors import (
     StoreUnavailable,
     TooManyAttempts,
 )
+from myclothes.web.requestlog import served
 
 log = logging.getLogger("myclothes.web")
 
@@ -94,7 +95,12 @@ def _respond(
         return Response(body, status_code=status, media_type=MediaType.JSON)
     return Template(
         template_name="error.html",
-        context={"status": status, "title": TITLES.get(status, "Something went wrong"), "detail": detail},
+        context={
+            "status": status,
+            "title": TITLES.get(status, "Something went wrong"),
+            "detail": detail,
+            "served": served(request),
+        },
         status_code=status,
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
-from myclothes.web.pages import account, addresses, admin, cart, catalog, checkout, icons
+from myclothes.web.pages import about, account, addresses, admin, cart, catalog, checkout, icons
 
 page_handlers: list[ControllerRouterHandler] = [
     *catalog.handlers,
@@ -14,4 +14,5 @@ page_handlers: list[ControllerRouterHandler] = [
     *checkout.handlers,
     *admin.handlers,
     *icons.handlers,
+    *about.handlers,
 ]

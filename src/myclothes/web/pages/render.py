@@ -17,6 +17,7 @@ from myclothes.ports import AddedToCart
 from myclothes.services.sessions import ShopperSession
 from myclothes.web.deps import shop_of, shopper_of
 from myclothes.web.errors import status_of
+from myclothes.web.requestlog import served
 
 
 async def page(request: Request[Any, Any, Any], template: str, status_code: int = 200, **context: Any) -> Template:
@@ -44,6 +45,7 @@ async def page(request: Request[Any, Any, Any], template: str, status_code: int 
             "colour_hex": colour_hex,
             "garment_of": lambda slug: garments.get(slug, "tshirt"),
             "path": request.url.path,
+            "served": served(request),
             **context,
         },
         status_code=status_code,
