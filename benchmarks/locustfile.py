@@ -1,7 +1,8 @@
 """Locust shopper mix for the local cluster: the same mix as `myclothes drill` (browse, cart, log in, check out).
 
-    pip install locust
-    locust -f benchmarks/locustfile.py --host "$(myclothes cluster status --json | jq -r .lb_url)"
+    .venv/bin/python -m locust -f benchmarks/locustfile.py --host "$(myclothes cluster status --json | jq -r .lb_url)"
+
+(Locust is in the dev extras; CI runs this file headless against the cluster: tests/cluster/test_cluster_drills.py.)
 
 Each simulated user registers once, adds an address, then browses, adds to its cart, changes quantities, logs in
 again now and then, and checks out with an Idempotency-Key (retried with the same key on errors).

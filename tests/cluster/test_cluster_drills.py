@@ -135,13 +135,47 @@ def test_the_balancers_request_id_finds_exactly_one_web_log_line(cluster: Cluste
     assert response.status_code == 200 and request_id != "chosen-by-the-client"  # HAProxy names every request
     assert response.headers["x-served-by"] in response.text  # the footer says which instance served the page
     lines: list[dict[str, Any]] = []
-    for log in (cluster.topology.directory / "logs").glob("web-*.log"):
-        for line in log.read_text().splitlines():
-            if request_id in line:
-                lines.append(json.loads(line))
+
+    def logged() -> bool:  # supervisord copies each process's output to its log file on its own schedule
+        lines[:] = [
+            json.loads(line)
+            for log in (cluster.topology.directory / "logs").glob("web-*.log")
+            for line in log.read_text().splitlines()
+            if request_id in line
+        ]
+        return bool(lines)
+
+    wait_until(logged, timeout=5.0, what=f"a web log line with request id {request_id}")
     assert len(lines) == 1, lines
     assert lines[0]["route"] == "/products" and lines[0]["status"] == 200
     assert lines[0]["instance"] == response.headers["x-served-by"] and lines[0]["zone"] in {"a", "b", "c"}
+
+
+LOCUST_USERS = 12
+LOCUST_SECONDS = 20
+LOCUST_MAX_FAILURE_RATIO = 0.01
+LOCUST_MAX_P95_MS = 500
+
+
+def test_locust_runs_headless_against_the_cluster(cluster: Cluster) -> None:
+    """benchmarks/locustfile.py, run for real: a short headless run through the load balancer, its CSV and HTML
+    report kept as artifacts, held to a failure ratio and a p95."""
+    out = artifacts_dir() / "locust"
+    out.mkdir(parents=True, exist_ok=True)
+    locustfile = Path(__file__).resolve().parents[2] / "benchmarks" / "locustfile.py"
+    command = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--only-summary"]
+    command += ["--host", cluster.topology.lb_url, "-u", str(LOCUST_USERS), "-r", str(LOCUST_USERS)]
+    command += ["-t", f"{LOCUST_SECONDS}s", "--csv", str(out / "cluster"), "--html", str(out / "cluster.html")]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=LOCUST_SECONDS + 60)
+    (out / "cluster.log").write_text(run.stdout + run.stderr)
+    rows = (out / "cluster_stats.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    total = dict(zip(header, next(r for r in rows if ",Aggregated," in r).split(","), strict=False))
+    requests, failures = int(total["Request Count"]), int(total["Failure Count"])
+    print(f"locust: {requests} requests, {failures} failures, p95 {total['95%']} ms")
+    assert requests > LOCUST_USERS * 10, run.stderr[-2000:]
+    assert failures / requests <= LOCUST_MAX_FAILURE_RATIO, (out / "cluster_failures.csv").read_text()
+    assert float(total["95%"]) <= LOCUST_MAX_P95_MS
 
 
 def assert_slo(report: dict[str, Any]) -> None:
