@@ -8,7 +8,7 @@ import yaml
 
 from myclothes.cluster import configs
 from myclothes.cluster.drills import _changed, judge
-from myclothes.cluster.load import Sample, Shopper, _take_cookies, measure_capacity
+from myclothes.cluster.load import OVERLOAD_SETTLE_S, Sample, Shopper, _take_cookies, measure_capacity
 from myclothes.cluster.report import error_window_s, fault_window, op_figures, percentile, recovery_s
 from myclothes.cluster.topology import PORT_RANGE, SPARE_WEB_SLOTS, Topology
 
@@ -244,6 +244,7 @@ class ScriptedLoad:
         self.limit, self.first_misses = limit, first_misses
         self.lag_ms: list[float] = []
         self.offered: list[float] = []
+        self.settled: list[float] = []
 
     async def run(self, rate: float, duration: float) -> list[Sample]:
         self.offered.append(rate)
@@ -251,8 +252,9 @@ class ScriptedLoad:
         slow = rate > self.limit or cold
         return [sample(0, "browse", 200, 900.0 if slow else 20.0) for _ in range(int(rate * duration))]
 
-    async def drain(self) -> float:
-        return 0.0
+    async def drain(self, settle_s: float = 0.0) -> float:
+        self.settled.append(settle_s)
+        return settle_s
 
 
 async def test_the_capacity_ramp_gives_a_cold_first_step_a_second_try_and_refines_after_the_first_miss() -> None:
@@ -260,5 +262,7 @@ async def test_the_capacity_ramp_gives_a_cold_first_step_a_second_try_and_refine
     capacity, steps = await measure_capacity(load, start=50, factor=1.5, step_s=1)  # type: ignore[arg-type]
     assert load.offered[:2] == [50, 50]  # the cold first step is tried again, not halved to 25
     assert capacity == 168.8 and [s["carried"] for s in steps][-2:] == [False, False]  # 253 missed, 210 too
+    # every overloaded step waits out the web tier's request deadline before probing (its queued work must end)
+    assert [s["drained_s"] for s in steps if not s["carried"]] == [OVERLOAD_SETTLE_S] * 3
     always_slow = ScriptedLoad(limit=30)
     assert (await measure_capacity(always_slow, start=50, factor=1.5, step_s=1))[0] == 25  # type: ignore[arg-type]
