@@ -55,7 +55,7 @@ class RotatingCSRFMiddleware(CSRFMiddleware):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and cast("HTTPScope", scope)["method"] in self.config.safe_methods:
-            cookie = _cookie(scope, self.config.cookie_name)
+            cookie = scope_cookies(scope).get(self.config.cookie_name)
             if cookie is not None and _verified(cookie, self.secrets[:1]) is None:
                 _drop_cookie(scope, self.config.cookie_name)  # the page gets a new token, signed with the first key
         await super().__call__(scope, receive, send)
@@ -75,14 +75,16 @@ def _verified(token: str, secrets: Sequence[str]) -> str | None:
     return None
 
 
-def _cookie(scope: Scope, name: str) -> str | None:
-    for key, value in scope["headers"]:
+def scope_cookies(scope: Scope) -> dict[str, str]:
+    """The request's cookies, read straight from the scope's headers (the first of a name wins)."""
+    found: dict[str, str] = {}
+    for key, value in scope.get("headers", []):
         if key == b"cookie":
             for part in value.decode("latin-1").split(";"):
-                cookie_name, _, cookie_value = part.strip().partition("=")
-                if cookie_name == name:
-                    return cookie_value.strip('"')
-    return None
+                name, _, cookie_value = part.strip().partition("=")
+                if name and cookie_value and name not in found:
+                    found[name] = cookie_value.strip('"')
+    return found
 
 
 def _drop_cookie(scope: Scope, name: str) -> None:

@@ -9,7 +9,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from myclothes.ports import ClientStateCarrier
 from myclothes.services.sessions import SessionService
-from myclothes.web.csrf import cookie_names
+from myclothes.web.csrf import cookie_names, scope_cookies
 
 
 class SessionMiddleware(ASGIMiddleware):
@@ -26,7 +26,7 @@ class SessionMiddleware(ASGIMiddleware):
         self.cookie_name = cookie_names(secure)[0]  # __Host-myclothes_session when Secure
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        cookies = _cookies(scope)
+        cookies = scope_cookies(scope)
         session_id = cookies.get(self.cookie_name)
         session = await self.sessions.open(session_id)
         scope["state"]["shopper"] = session
@@ -59,14 +59,3 @@ class SessionMiddleware(ASGIMiddleware):
             samesite="lax",
             secure=self.secure,
         )
-
-
-def _cookies(scope: Scope) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for key, value in scope.get("headers", []):
-        if key == b"cookie":
-            for part in value.decode("latin-1").split(";"):
-                name, _, cookie_value = part.strip().partition("=")
-                if name and cookie_value and name not in found:
-                    found[name] = cookie_value.strip('"')
-    return found
