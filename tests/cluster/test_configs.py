@@ -7,7 +7,8 @@ from pathlib import Path
 import yaml
 
 from myclothes.cluster import configs
-from myclothes.cluster.drills import _changed, judge
+from myclothes.cluster.criteria import judge
+from myclothes.cluster.faults import _changed
 from myclothes.cluster.load import OVERLOAD_SETTLE_S, Sample, Shopper, _take_cookies, measure_capacity
 from myclothes.cluster.report import error_window_s, fault_window, op_figures, percentile, recovery_s
 from myclothes.cluster.topology import PORT_RANGE, SPARE_WEB_SLOTS, Topology

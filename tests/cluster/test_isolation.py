@@ -21,7 +21,7 @@ import pytest
 from tests.cluster.test_cluster_drills import assert_nothing_left, cluster_dir, drill, everything, myclothes
 from tests.conftest import artifacts_dir
 
-from myclothes.cluster import network
+from myclothes.cluster import firewall, network
 from myclothes.cluster.manager import Cluster, wait_until
 from myclothes.cluster.supervisor import pid_alive, wait_gone
 from myclothes.cluster.topology import Topology
@@ -82,7 +82,7 @@ def matrix(cluster: Cluster, sources: dict[str, str | None]) -> list[tuple[str, 
         for (name, target_tier, service, _address, port), seen in zip(services, observed, strict=True):
             node_ns = t.netns(t.node(name)) if t.isolated else None
             same_place = ns == node_ns and (ns is not None or not t.isolated)
-            expected = same_place or network.allowed(source_tier, target_tier, service)
+            expected = same_place or firewall.allowed(source_tier, target_tier, service)
             rows.append((source, f"{name} {service}:{port}", expected, seen))
     return rows
 

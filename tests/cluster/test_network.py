@@ -5,9 +5,10 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
-from myclothes.cluster import configs, network
-from myclothes.cluster.drills import drill_checks
-from myclothes.cluster.network import SECURITY_GROUPS, Plan
+from myclothes.cluster import configs, firewall, network
+from myclothes.cluster.criteria import drill_checks
+from myclothes.cluster.firewall import SECURITY_GROUPS
+from myclothes.cluster.netplan import Plan
 from myclothes.cluster.topology import Topology
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,23 +49,23 @@ def test_namespaces_are_named_after_the_cluster_so_two_clusters_never_clash() ->
 def test_each_namespace_admits_only_what_the_security_groups_allow_and_drops_the_rest(tmp_path: Path) -> None:
     topology = isolated(tmp_path)
     plan = topology.net()
-    rules = network.ruleset(plan, "web", topology.services(plan.ns("web-a")))
+    rules = firewall.ruleset(plan, "web", topology.services(plan.ns("web-a")))
     assert "policy drop;" in rules and 'iif "lo" accept' in rules
     ports = sorted(n.port for n in topology.of_kind("web") if n.zone == "a")  # web-1 and its spare slot web-4
     assert f"ip saddr {{ {plan.lb_public}, {plan.lb_internal} }} tcp dport {{ {ports[0]}, {ports[1]} }}" in rules
     assert rules.count(" accept  #") == 1  # only the load balancer may open connections to a web process
     assert f"ip daddr {plan.subnet} accept" in rules  # nothing leaves the cluster's block
-    data = network.ruleset(plan, "data", topology.services(plan.ns("data-a")))
+    data = firewall.ruleset(plan, "data", topology.services(plan.ns("data-a")))
     redis_a = topology.node("redis-a")
     web_sources = ", ".join(plan.tier_addresses("web"))
     assert f"ip saddr {{ {web_sources} }} tcp dport {{ " in data and str(redis_a.port) in data
-    lb = network.ruleset(plan, "lb", topology.services(plan.ns("lb")))
+    lb = firewall.ruleset(plan, "lb", topology.services(plan.ns("lb")))
     assert f"ip saddr {{ {plan.host_address} }} tcp dport {{ {topology.lb_port} }} accept" in lb
 
 
 def test_the_fabric_forwards_only_inside_the_block_and_a_partition_is_its_own_chain(tmp_path: Path) -> None:
     plan = isolated(tmp_path).net()
-    text = network.fabric_ruleset(plan)
+    text = firewall.fabric_ruleset(plan)
     assert "chain partition" in text and "jump partition" in text
     assert f"ip saddr {plan.subnet} ip daddr {plan.subnet} accept" in text and "policy drop;" in text
 
@@ -88,7 +89,7 @@ def test_isolated_configs_listen_on_namespace_addresses_and_never_on_loopback(tm
 
 
 def test_docs_print_the_security_group_table_the_rules_are_rendered_from() -> None:
-    assert network.security_group_table() in (ROOT / "docs" / "cluster.md").read_text()
+    assert firewall.security_group_table() in (ROOT / "docs" / "cluster.md").read_text()
     assert {rule.destination for rule in SECURITY_GROUPS} == {"lb", "web", "data"}
 
 

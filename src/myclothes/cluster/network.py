@@ -9,13 +9,12 @@
 Addresses come from one /24 of ``10.213.0.0/16`` per cluster; no namespace has a default route, NAT or a link to
 a real interface. The host sees only the load balancer's public address. ``fabric`` routes between the zones'
 bridges and the load balancer; its ``partition`` chain is where a zone is cut off. Every namespace carries one
-nftables table rendered from :data:`SECURITY_GROUPS` (input: default drop).
+nftables table rendered from the security groups in cluster/firewall.py (input: default drop).
 """
 
 from __future__ import annotations
 
 import ctypes
-import ipaddress
 import os
 import random
 import shutil
@@ -24,45 +23,12 @@ import subprocess
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TypeVar
 
-BLOCK = ipaddress.ip_network("10.213.0.0/16")
-TABLE = "myclothes"
+from myclothes.cluster.firewall import TABLE, fabric_ruleset, ruleset
+from myclothes.cluster.netplan import BLOCK, Plan
+
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Rule:
-    """Traffic a tier may open to another tier's services (replies are allowed by connection tracking)."""
-
-    source: str  # host, lb, web, data
-    destination: str
-    services: tuple[str, ...]
-    why: str
-
-
-# The seed's security groups, the one description the nftables tables and docs/cluster.md are rendered from.
-# Services name ports: shop (the LB's public port), web, pg-primary/pg-replica (HAProxy's database ports),
-# postgres, patroni (its REST API), etcd, etcd-peer, redis, sentinel.
-SECURITY_GROUPS: tuple[Rule, ...] = (
-    Rule("host", "lb", ("shop",), "the only public entry: shoppers reach the load balancer"),
-    Rule("lb", "web", ("web",), "HAProxy forwards to the web processes and checks /readyz"),
-    Rule("web", "lb", ("pg-primary", "pg-replica"), "the web tier's database writer and reader are HAProxy ports"),
-    Rule("lb", "data", ("postgres", "patroni"), "HAProxy asks Patroni who is primary and forwards to PostgreSQL"),
-    Rule("web", "data", ("redis", "sentinel"), "carts and sessions in Redis, found through Sentinel"),
-    Rule(
-        "data",
-        "data",
-        ("etcd", "etcd-peer", "postgres", "patroni", "redis", "sentinel"),
-        "etcd peers, Patroni's leader race and streaming replication, Redis replication, Sentinel gossip",
-    ),
-)
-
-
-def allowed(source: str, destination: str, service: str) -> bool:
-    """May a process of tier ``source`` open a connection to ``service`` of tier ``destination``?"""
-    return any(r.source == source and r.destination == destination and service in r.services for r in SECURITY_GROUPS)
 
 
 def can_connect(address: str, port: int, timeout: float = 1.0) -> bool:
@@ -72,63 +38,6 @@ def can_connect(address: str, port: int, timeout: float = 1.0) -> bool:
         return True
     except OSError:
         return False
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Names and addresses of one isolated cluster (derived from its id and its /24, both kept in state.json)."""
-
-    cluster_id: str  # "mc" + 4 hex digits
-    subnet: str  # e.g. "10.213.57.0/24"
-    zones: tuple[str, ...]
-
-    @property
-    def net(self) -> ipaddress.IPv4Network:
-        return ipaddress.IPv4Network(self.subnet)
-
-    def _at(self, offset: int) -> str:
-        return str(self.net.network_address + offset)
-
-    def ns(self, name: str) -> str:
-        """The namespace called ``name`` (lb, fabric, web-a, data-a ...) of this cluster."""
-        return f"{self.cluster_id}-{name}"
-
-    @property
-    def namespaces(self) -> list[str]:
-        names = ["lb", "fabric", *(f"{tier}-{zone}" for zone in self.zones for tier in ("web", "data"))]
-        return [self.ns(name) for name in names]
-
-    @property
-    def host_link(self) -> str:
-        """The host's end of its veth to the load balancer (the only interface this code adds to the host)."""
-        return f"{self.cluster_id}-h"
-
-    # .0/30: host .1 - lb .2 ; .16/28: fabric .17 - lb .18 ; zone i: .32*(i+1)/27, gateway +1, web +2, data +3
-    host_address = property(lambda self: self._at(1))
-    lb_public = property(lambda self: self._at(2))
-    fabric_lb_side = property(lambda self: self._at(17))
-    lb_internal = property(lambda self: self._at(18))
-
-    def zone_net(self, zone: str) -> ipaddress.IPv4Network:
-        base = self.net.network_address + 32 * (self.zones.index(zone) + 1)
-        return ipaddress.IPv4Network(f"{base}/27")
-
-    def gateway(self, zone: str) -> str:
-        return str(self.zone_net(zone).network_address + 1)
-
-    def web(self, zone: str) -> str:
-        return str(self.zone_net(zone).network_address + 2)
-
-    def data(self, zone: str) -> str:
-        return str(self.zone_net(zone).network_address + 3)
-
-    def tier_addresses(self, tier: str) -> list[str]:
-        """Source addresses of a tier as the other namespaces see them."""
-        if tier == "host":
-            return [self.host_address]
-        if tier == "lb":
-            return [self.lb_public, self.lb_internal]
-        return [self.web(z) if tier == "web" else self.data(z) for z in self.zones]
 
 
 def choose_plan(zones: list[str]) -> Plan:
@@ -265,59 +174,6 @@ def leftovers(plan: Plan) -> list[str]:
     return found
 
 
-def _set(items: list[str] | list[int]) -> str:
-    return "{ " + ", ".join(str(item) for item in items) + " }"
-
-
-def ruleset(plan: Plan, tier: str, services: dict[str, list[int]]) -> str:
-    """The nftables table of one namespace of ``tier``: input default drop, admitting :data:`SECURITY_GROUPS`.
-
-    Output is limited to the cluster's own /24 and loopback: nothing can leave even if a route appeared.
-    """
-    accepts = []
-    for rule in SECURITY_GROUPS:
-        if rule.destination != tier:
-            continue
-        ports = sorted({port for service in rule.services for port in services.get(service, [])})
-        if ports:
-            sources = _set(plan.tier_addresses(rule.source))
-            accepts.append(
-                f"    ip saddr {sources} tcp dport {_set(ports)} accept  # {rule.source} -> {rule.destination}"
-            )
-    return f"""table inet {TABLE} {{
-  chain input {{
-    type filter hook input priority 0; policy drop;
-    iif "lo" accept
-    ct state established,related accept
-{chr(10).join(accepts)}
-  }}
-  chain output {{
-    type filter hook output priority 0; policy drop;
-    oif "lo" accept
-    ip daddr {plan.subnet} accept
-  }}
-}}
-"""
-
-
-def fabric_ruleset(plan: Plan) -> str:
-    """The fabric forwards only between the cluster's own addresses; ``partition`` holds the cuts of a partition."""
-    return f"""table inet {TABLE} {{
-  chain partition {{
-  }}
-  chain forward {{
-    type filter hook forward priority 0; policy drop;
-    jump partition
-    ip saddr {plan.subnet} ip daddr {plan.subnet} accept
-  }}
-  chain input {{
-    type filter hook input priority 0; policy drop;
-    iif "lo" accept
-  }}
-}}
-"""
-
-
 def partition(plan: Plan, zone: str) -> None:
     """Drop every packet between ``zone`` and the rest (load balancer included); its processes keep running."""
     net = str(plan.zone_net(zone))
@@ -372,11 +228,3 @@ def _enter(ns: str) -> None:
             raise OSError(ctypes.get_errno(), f"setns into {ns}")
     finally:
         os.close(fd)
-
-
-def security_group_table() -> str:
-    """:data:`SECURITY_GROUPS` as the Markdown table docs/cluster.md prints (a test keeps the two equal)."""
-    lines = ["| from | to | services (TCP) | why |", "|---|---|---|---|"]
-    for rule in SECURITY_GROUPS:
-        lines.append(f"| {rule.source} | {rule.destination} | {', '.join(rule.services)} | {rule.why} |")
-    return "\n".join(lines)

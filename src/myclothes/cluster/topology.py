@@ -9,7 +9,7 @@ import socket
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from myclothes.cluster.network import Plan
+from myclothes.cluster.netplan import Plan
 
 ZONE_NAMES = ("a", "b", "c", "d", "e")
 STATE_FILE = "state.json"
