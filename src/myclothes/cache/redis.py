@@ -17,8 +17,11 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
+from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from myclothes.cache.memory import MemoryCache
@@ -68,18 +71,10 @@ class RedisCache:
 
     async def _fetch(self, key: str) -> bytes | None:
         seen = self._invalidations
-        try:
-            async with (
-                asyncio.timeout(OPERATION_DEADLINE_S),
-                self._slots,
-                self.client.pipeline(transaction=False) as pipe,
-            ):
-                pipe.get(key)
-                pipe.pttl(key)
-                value, ttl_ms = await pipe.execute()
-        except (RedisError, OSError) as error:  # OSError includes the deadline's TimeoutError
-            self._failed("get", error)
+        answers = await self._round_trip("get", lambda pipe: [pipe.get(key), pipe.pttl(key)])
+        if answers is None:
             return None
+        value, ttl_ms = answers
         if value is not None and self._subscribed and ttl_ms > 0 and seen == self._invalidations:
             self.near.put(key, value, min(self.near_max_s, ttl_ms / 1000))
         found: bytes | None = value
@@ -87,19 +82,11 @@ class RedisCache:
 
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
         self.near.discard(key)
-        if self._is_down():
-            return
-        try:
-            async with (
-                asyncio.timeout(OPERATION_DEADLINE_S),
-                self._slots,
-                self.client.pipeline(transaction=False) as pipe,
-            ):
-                pipe.set(key, value, px=max(1, int(ttl_s * 1000)))
-                pipe.publish(self.channel, key)
-                await pipe.execute()
-        except (RedisError, OSError) as error:
-            self._failed("set", error)
+        if not self._is_down():
+            ttl_ms = max(1, int(ttl_s * 1000))
+            await self._round_trip(
+                "set", lambda pipe: [pipe.set(key, value, px=ttl_ms), pipe.publish(self.channel, key)]
+            )
 
     async def add(self, key: str, value: bytes, ttl_s: float) -> None:
         if self._is_down():
@@ -116,19 +103,10 @@ class RedisCache:
 
     async def delete(self, *keys: str) -> None:
         self.near.discard(*keys)
-        if not keys or self._is_down():
-            return
-        try:
-            async with (
-                asyncio.timeout(OPERATION_DEADLINE_S),
-                self._slots,
-                self.client.pipeline(transaction=False) as pipe,
-            ):
-                pipe.delete(*keys)
-                pipe.publish(self.channel, "\n".join(keys))
-                await pipe.execute()
-        except (RedisError, OSError) as error:
-            self._failed("delete", error)
+        if keys and not self._is_down():
+            await self._round_trip(
+                "delete", lambda pipe: [pipe.delete(*keys), pipe.publish(self.channel, "\n".join(keys))]
+            )
 
     async def ping(self) -> bool:
         """True when Redis answers within the operation deadline; raise if it cannot be reached."""
@@ -144,6 +122,21 @@ class RedisCache:
             self._listener = None
         with contextlib.suppress(RedisError, OSError):
             await self.client.aclose()
+
+    async def _round_trip(self, operation: str, commands: Callable[[Pipeline], list[object]]) -> list[Any] | None:
+        """Send ``commands`` (queued on a pipeline) in one round trip within the deadline; their answers, or None
+        when Redis fails (the breaker then opens)."""
+        try:
+            async with (
+                asyncio.timeout(OPERATION_DEADLINE_S),
+                self._slots,
+                self.client.pipeline(transaction=False) as pipe,
+            ):
+                commands(pipe)
+                return list(await pipe.execute())
+        except (RedisError, OSError) as error:  # OSError includes the deadline's TimeoutError
+            self._failed(operation, error)
+            return None
 
     def _is_down(self) -> bool:
         return time.monotonic() < self._down_until

@@ -15,7 +15,7 @@ from myclothes.domain.customers import (
     validate_password,
 )
 from myclothes.domain.errors import InvalidCredentials, InvalidInput, NotFound, TooManyAttempts
-from myclothes.domain.records import could_exist
+from myclothes.domain.records import found, look_for
 from myclothes.ports import Database, PasswordHasher
 from myclothes.ports.database import LoginFailures
 
@@ -92,10 +92,10 @@ class AccountService:
             attempt = await uow.customers.record_login_failure(normalized, ip, now)
         async with self.database.writer() as uow:  # the primary: a replica may not have the newest attempts yet
             failures = await uow.customers.login_failures(normalized, ip, now - 3600, now - self.limits.ip_window_s)
-            found = await uow.customers.by_email(normalized)
+            row = await uow.customers.by_email(normalized)
         if (refusal := self.limits.refusal(failures)) is not None:
             raise TooManyAttempts(refusal)
-        customer, password_hash = found if found else (None, None)
+        customer, password_hash = row if row else (None, None)
         if not await self.hasher.verify(password_hash, password or "") or customer is None:
             raise InvalidCredentials(INVALID_LOGIN)
         async with self.database.writer() as uow:
@@ -129,26 +129,22 @@ class AccountService:
         email = normalize_email(email)
         validate_password(password)
         async with self.database.writer() as uow:
-            found = await uow.customers.by_email(email)
+            existing = await uow.customers.by_email(email)
             password_hash = await self.hasher.hash(password)
-            if found is None:
+            if existing is None:
                 return await uow.customers.create(email, validate_name(name), password_hash, is_admin=True)
-            await uow.customers.set_password(found[0].id, password_hash)
-            await uow.customers.set_admin(found[0].id, True)
-            return Customer(found[0].id, email, found[0].name, True)
+            await uow.customers.set_password(existing[0].id, password_hash)
+            await uow.customers.set_admin(existing[0].id, True)
+            return Customer(existing[0].id, email, existing[0].name, True)
 
     async def addresses(self, customer_id: int) -> list[Address]:
         async with self.database.reader() as uow:  # read-your-writes keeps the shopper's own changes visible
             return await uow.customers.addresses(customer_id)
 
     async def address(self, customer_id: int, address_id: int) -> Address:
-        if not could_exist(address_id):
-            raise NotFound("no such address")
+        look_for(address_id, "address")
         async with self.database.reader() as uow:
-            found = await uow.customers.address(customer_id, address_id)
-        if found is None:
-            raise NotFound("no such address")
-        return found
+            return found(await uow.customers.address(customer_id, address_id), "address")
 
     async def add_address(self, customer_id: int, fields: AddressFields) -> Address:
         cleaned = fields.cleaned()
@@ -157,17 +153,12 @@ class AccountService:
 
     async def update_address(self, customer_id: int, address_id: int, fields: AddressFields) -> Address:
         cleaned = fields.cleaned()
-        if not could_exist(address_id):
-            raise NotFound("no such address")
+        look_for(address_id, "address")
         async with self.database.writer() as uow:
-            updated = await uow.customers.update_address(customer_id, address_id, cleaned)
-        if updated is None:
-            raise NotFound("no such address")
-        return updated
+            return found(await uow.customers.update_address(customer_id, address_id, cleaned), "address")
 
     async def delete_address(self, customer_id: int, address_id: int) -> None:
-        if not could_exist(address_id):
-            raise NotFound("no such address")
+        look_for(address_id, "address")
         async with self.database.writer() as uow:
             if not await uow.customers.delete_address(customer_id, address_id):
                 raise NotFound("no such address")

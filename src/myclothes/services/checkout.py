@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from myclothes.domain.customers import postal_fields
-from myclothes.domain.errors import Conflict, InvalidInput, NotFound
+from myclothes.domain.errors import Conflict, InvalidInput
 from myclothes.domain.events import StockSold
 from myclothes.domain.orders import Order, OrderLine
-from myclothes.domain.records import could_exist
+from myclothes.domain.records import could_exist, found, look_for
 from myclothes.ports import CartStore, Database, EventPublisher, PaymentGateway
 
 
@@ -81,10 +81,6 @@ class CheckoutService:
             return await uow.orders.history(customer_id)
 
     async def order(self, customer_id: int, order_id: int) -> Order:
-        if not could_exist(order_id):
-            raise NotFound("no such order")
+        look_for(order_id, "order")
         async with self.database.reader() as uow:
-            found = await uow.orders.get(customer_id, order_id)
-        if found is None:
-            raise NotFound("no such order")
-        return found
+            return found(await uow.orders.get(customer_id, order_id), "order")
