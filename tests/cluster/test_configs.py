@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -157,45 +158,35 @@ def report(**changes: object) -> dict[str, object]:
     return {**base, **changes}
 
 
+def passes(op: str, figure: str, value: float, **changes: object) -> bool:
+    """Does a drill pass whose ``op`` measured ``value`` for ``figure``, all else fine?"""
+    r: dict[str, Any] = report(**changes)
+    r["ops"][op][figure] = value
+    return judge(r)[0]
+
+
 def test_every_drill_is_held_to_the_same_service_level_criteria() -> None:
     assert judge(report())[0]
     assert not judge(report(max_primaries=2))[0]
     assert not judge(report(server_errors_500=1))[0]
     assert not judge(report(lost_orders=1))[0]
     assert not judge(report(pg_failovers=2))[0]  # a second failover is flapping
-    slow = report()
-    slow["ops"]["browse"]["p99_ms"] = 1500.0  # type: ignore[index]
-    assert not judge(slow)[0]
-    flaky = report()
-    flaky["ops"]["browse"]["availability"] = 0.99  # type: ignore[index]
-    assert not judge(flaky)[0]
-    cart = report()
-    cart["ops"]["cart-write"]["error_window_s"] = 3.5  # type: ignore[index]
-    assert not judge(cart)[0]
-    orders = report()
-    orders["ops"]["checkout"]["error_window_s"] = 12.5  # type: ignore[index]
-    assert not judge(orders)[0]
+    assert not passes("browse", "p99_ms", 1500.0)
+    assert not passes("browse", "availability", 0.99)
+    assert not passes("cart-write", "error_window_s", 3.5)
+    assert not passes("checkout", "error_window_s", 12.5)
 
 
 def test_a_partition_may_slow_browsing_to_2_5_s_at_p99_a_kill_only_to_1_s() -> None:
-    partition = report(drill="zone-partition")
-    partition["ops"]["browse"]["p99_ms"] = 1690.0  # type: ignore[index]
-    assert judge(partition)[0]
-    partition["ops"]["browse"]["p99_ms"] = 2600.0  # type: ignore[index]
-    assert not judge(partition)[0]
-    kill = report(drill="zone-outage")
-    kill["ops"]["browse"]["p99_ms"] = 1090.0  # type: ignore[index]
-    assert not judge(kill)[0]
+    assert passes("browse", "p99_ms", 1690.0, drill="zone-partition")
+    assert not passes("browse", "p99_ms", 2600.0, drill="zone-partition")
+    assert not passes("browse", "p99_ms", 1090.0, drill="zone-outage")
 
 
 def test_with_one_sentinel_already_lost_the_redis_failover_may_take_a_second_longer_but_no_more() -> None:
-    def quorum_drill(window: float) -> dict[str, object]:
-        r = report(drill="sentinel-quorum", pg_failovers=0, expected_failovers={"pg": 0, "redis": 0})
-        r["ops"]["cart-write"]["error_window_s"] = window  # type: ignore[index]
-        return r
-
-    assert judge(quorum_drill(3.5))[0]  # both surviving Sentinels must agree on a leader
-    assert not judge(quorum_drill(4.5))[0]
+    quorum = {"drill": "sentinel-quorum", "pg_failovers": 0, "expected_failovers": {"pg": 0, "redis": 0}}
+    assert passes("cart-write", "error_window_s", 3.5, **quorum)  # both surviving Sentinels must agree on a leader
+    assert not passes("cart-write", "error_window_s", 4.5, **quorum)
 
 
 def test_memory_cart_store_web_kill_reports_lost_lines_instead_of_failing() -> None:

@@ -5,7 +5,7 @@ in progress" (READONLY, NOREPLICAS, MASTERDOWN) are a 503-worthy StoreUnavailabl
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,16 @@ from myclothes.settings import Settings
 
 CART_BUDGET_S = 1.35  # the store's deadline (1.2 s) and slack
 CACHE_BUDGET_S = 0.65
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[tuple[RedisServer, RedisServer]]:
+    """A Redis primary and its replica, both the test's own."""
+    with (
+        RedisServer(tmp_path / "primary") as primary,
+        RedisServer(tmp_path / "replica", replica_of=primary.port) as replica,
+    ):
+        yield primary, replica
 
 
 @pytest.fixture
@@ -92,37 +102,29 @@ async def test_hung_sentinels_bound_master_discovery(tmp_path: Path) -> None:
         primary.stop()
 
 
-async def test_a_write_that_meets_a_replica_is_store_unavailable_after_one_retry(tmp_path: Path) -> None:
-    primary = RedisServer(tmp_path / "primary").start()
-    replica = RedisServer(tmp_path / "replica", replica_of=primary.port).start()
-    try:
-        client = Redis.from_url(replica.url)  # what a client still pointed at a demoted primary meets: READONLY
-        store = RedisCartStore(client, 3600, 7200)
-        before = _calls(replica, "evalsha")
-        await _fails_within(lambda: store.add("c1", "SKU-1", 1), CART_BUDGET_S)
-        assert _calls(replica, "evalsha") - before <= 3  # two attempts (plus a NOSCRIPT load on first use)
-        await client.aclose()
-    finally:
-        replica.stop()
-        primary.stop()
+async def test_a_write_that_meets_a_replica_is_store_unavailable_after_one_retry(
+    pair: tuple[RedisServer, RedisServer],
+) -> None:
+    replica = pair[1]
+    client = Redis.from_url(replica.url)  # what a client still pointed at a demoted primary meets: READONLY
+    store = RedisCartStore(client, 3600, 7200)
+    before = _calls(replica, "evalsha")
+    await _fails_within(lambda: store.add("c1", "SKU-1", 1), CART_BUDGET_S)
+    assert _calls(replica, "evalsha") - before <= 3  # two attempts (plus a NOSCRIPT load on first use)
+    await client.aclose()
 
 
-async def test_noreplicas_and_masterdown_replies_are_store_unavailable(tmp_path: Path) -> None:
-    primary = RedisServer(tmp_path / "primary").start()
-    replica = RedisServer(tmp_path / "replica", replica_of=primary.port).start()
-    try:
-        admin = redis_sync.Redis(port=primary.port)
-        admin.config_set("min-replicas-to-write", 5)  # more than there are: every write is refused NOREPLICAS
-        client = Redis.from_url(primary.url)
-        await _fails_within(lambda: RedisCartStore(client, 3600, 7200).add("c1", "SKU-1", 1), CART_BUDGET_S)
-        await _fails_within(lambda: RedisSessionStore(client).delete("s1"), CART_BUDGET_S)
-        await client.aclose()
+async def test_noreplicas_and_masterdown_replies_are_store_unavailable(pair: tuple[RedisServer, RedisServer]) -> None:
+    primary, replica = pair
+    admin = redis_sync.Redis(port=primary.port)
+    admin.config_set("min-replicas-to-write", 5)  # more than there are: every write is refused NOREPLICAS
+    client = Redis.from_url(primary.url)
+    await _fails_within(lambda: RedisCartStore(client, 3600, 7200).add("c1", "SKU-1", 1), CART_BUDGET_S)
+    await _fails_within(lambda: RedisSessionStore(client).delete("s1"), CART_BUDGET_S)
+    await client.aclose()
 
-        redis_sync.Redis(port=replica.port).config_set("replica-serve-stale-data", "no")
-        primary.stop()  # the replica's master is gone: reads there answer MASTERDOWN
-        client = Redis.from_url(replica.url)
-        await _fails_within(lambda: RedisSessionStore(client).load("s1", time.time()), CART_BUDGET_S)
-        await client.aclose()
-    finally:
-        replica.stop()
-        primary.stop()
+    redis_sync.Redis(port=replica.port).config_set("replica-serve-stale-data", "no")
+    primary.stop()  # the replica's master is gone: reads there answer MASTERDOWN
+    client = Redis.from_url(replica.url)
+    await _fails_within(lambda: RedisSessionStore(client).load("s1", time.time()), CART_BUDGET_S)
+    await client.aclose()
