@@ -19,7 +19,7 @@ from typing import Any
 import redis
 
 from myclothes.cluster.load import OPS, Load, measure_capacity
-from myclothes.cluster.manager import Cluster, http_ok, wait_until
+from myclothes.cluster.manager import Cluster
 from myclothes.cluster.report import (
     error_window_s,
     fault_window,
@@ -29,6 +29,7 @@ from myclothes.cluster.report import (
     write_report,
 )
 from myclothes.cluster.topology import Node
+from myclothes.processes import http_ok, wait_until
 
 FAULT_DRILLS = ("web-kill", "redis-failover", "pg-failover", "zone-outage", "zone-partition", "sentinel-quorum")
 DRILLS = (*FAULT_DRILLS, "soak")
