@@ -19,8 +19,8 @@ import httpx
 import pytest
 from tests.conftest import artifacts_dir
 
-from myclothes.cluster.manager import Cluster, listening, wait_until
-from myclothes.cluster.supervisor import pid_alive
+from myclothes.cluster.manager import Cluster
+from myclothes.processes import listening, pid_alive, wait_until
 
 DRILL_SECONDS = "30"  # the fault at 7.5 s leaves 22 s for recovery plus the 5 s the window adds
 

@@ -12,7 +12,9 @@ from myclothes.cluster.criteria import judge
 from myclothes.cluster.faults import _changed
 from myclothes.cluster.load import OVERLOAD_SETTLE_S, Sample, Shopper, _take_cookies, measure_capacity
 from myclothes.cluster.report import error_window_s, fault_window, op_figures, percentile, recovery_s
-from myclothes.cluster.topology import PORT_RANGE, SPARE_WEB_SLOTS, Topology
+from myclothes.cluster.topology import SPARE_WEB_SLOTS, Topology
+from myclothes.processes import PORT_RANGE
+from myclothes.processes.haproxy import WEB_MAXCONN
 
 
 def plan(tmp_path: Path, cart_store: str = "redis") -> Topology:
@@ -61,7 +63,7 @@ def test_haproxy_fails_fast_over_to_another_web_process_and_keeps_no_unchecked_b
 def test_haproxy_bounds_each_web_process_and_queues_the_rest_briefly(tmp_path: Path) -> None:
     text = configs.haproxy_config(plan(tmp_path))
     backend = text.split("\nbackend web")[1].split("listen ")[0]
-    assert f"default-server maxconn {configs.WEB_MAXCONN} " in backend  # excess requests wait in HAProxy's queue
+    assert f"default-server maxconn {WEB_MAXCONN} " in backend  # excess requests wait in HAProxy's queue
     assert "timeout queue 2s" in text  # ... for at most 2 s, then a 503 with no work done
     assert "option abortonclose" in text  # a shopper who gave up is not served to nobody
 

@@ -22,9 +22,9 @@ from tests.cluster.test_cluster_drills import assert_nothing_left, cluster_dir, 
 from tests.conftest import artifacts_dir
 
 from myclothes.cluster import firewall, network
-from myclothes.cluster.manager import Cluster, wait_until
-from myclothes.cluster.supervisor import pid_alive, wait_gone
+from myclothes.cluster.manager import Cluster
 from myclothes.cluster.topology import Topology
+from myclothes.processes import pid_alive, wait_gone, wait_until
 
 if os.geteuid() != 0 or not (shutil.which("ip") and shutil.which("nft")):
     reason = "needs root, iproute2 and nftables (apt-get install -y iproute2 nftables)"

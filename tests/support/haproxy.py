@@ -1,14 +1,15 @@
-"""A real HAProxy in front of web processes, on free ports, with its admin socket; stopped by PID."""
+"""A real HAProxy in front of web processes, on free ports, with its admin socket; stopped by PID.
+
+Its configuration is the cluster's (:func:`myclothes.processes.balancer_config`): the same checks, timeouts, bounds
+and stickiness as in front of ``myclothes cluster``.
+"""
 
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import time
 from pathlib import Path
 
-from tests.support.server import free_port, stop_process
+from myclothes.processes import Process, balancer_config, free_port, listening
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 
@@ -19,63 +20,26 @@ class HAProxy:
         self.backends = backends
         self.sticky = sticky
         self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process = Process([HAPROXY, "-db", "-f", str(directory / "haproxy.cfg")], directory / "haproxy.log")
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def config(self) -> str:
-        servers = "\n".join(
-            f"  server s{i} 127.0.0.1:{port} check" + (f" cookie s{i}" if self.sticky else "")
-            for i, port in enumerate(self.backends, start=1)
-        )
-        stickiness = "  cookie SERVERID insert indirect nocache httponly\n" if self.sticky else ""
-        return f"""global
-  maxconn 4096
-  stats socket {self.directory}/admin.sock level admin
-
-defaults
-  mode http
-  timeout connect 1s
-  timeout client 30s
-  timeout server 30s
-  retries 2
-  option redispatch
-
-frontend shop
-  bind 127.0.0.1:{self.port}
-  default_backend web
-
-backend web
-  balance roundrobin
-  option httpchk GET /readyz
-  default-server inter 500ms fall 2 rise 2
-{stickiness}{servers}
-"""
+        servers = {f"s{i}": f"127.0.0.1:{port}" for i, port in enumerate(self.backends, start=1)}
+        return balancer_config(self.directory / "admin.sock", f"127.0.0.1:{self.port}", servers, self.sticky)
 
     def start(self, timeout: float = 10.0) -> HAProxy:
         if not Path(HAPROXY).exists():
             raise RuntimeError("haproxy is not installed: apt-get install -y haproxy")
         self.directory.mkdir(parents=True, exist_ok=True)
-        config = self.directory / "haproxy.cfg"
-        config.write_text(self.config())
-        log = (self.directory / "haproxy.log").open("ab")
-        self.process = subprocess.Popen([HAPROXY, "-db", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"haproxy exited: {(self.directory / 'haproxy.log').read_text()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("haproxy did not listen")
+        (self.directory / "haproxy.cfg").write_text(self.config())
+        self.process.start(lambda: listening(self.port), timeout)
+        return self
 
     def stop(self) -> None:
-        stop_process(self.process)
+        self.process.stop()
 
     def __enter__(self) -> HAProxy:
         return self.start()

@@ -11,16 +11,14 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from tests.support.server import children, free_port, frozen, stop_process
+from myclothes.processes import Process, children, free_port, frozen, listening, wait_until
 
 PG_BIN = Path(os.environ.get("MYCLOTHES_PG_BIN", "/usr/lib/postgresql/15/bin"))
 USER = "postgres"
@@ -54,39 +52,21 @@ class PostgresNode:
         self.name = name
         self.data_dir = data_dir
         self.port = port
-        self.process: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"{name}.log"
+        self.process = Process(
+            [str(PG_BIN / "postgres"), "-D", str(data_dir)], self.log_path, cwd="/", user=USER, group=USER,
+            new_session=True,
+        )  # fmt: skip
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+asyncpg://{USER}@127.0.0.1:{self.port}/{database}"
 
     def start(self, timeout: float = 30.0) -> PostgresNode:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [str(PG_BIN / "postgres"), "-D", str(self.data_dir)],
-            user=USER,
-            group=USER,
-            extra_groups=[],
-            cwd="/",
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"postgres {self.name} exited:\n{self.log()}")
-            if self._accepts():
-                return self
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"postgres {self.name} not ready after {timeout}s:\n{self.log()}")
+        self.process.start(self._accepts, timeout)
+        return self
 
     def _accepts(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                pass
-        except OSError:
+        if not listening(self.port):
             return False
         result = subprocess.run(
             [str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-U", USER, "-t", "1"],
@@ -96,20 +76,18 @@ class PostgresNode:
 
     def stop(self, fast: bool = True, timeout: float = 20.0) -> None:
         """Stop by PID: SIGINT (fast shutdown) or SIGTERM (smart), SIGKILL after ``timeout``."""
-        stop_process(self.process, signal.SIGINT if fast else signal.SIGTERM, timeout)
+        self.process.stop(signal.SIGINT if fast else signal.SIGTERM, timeout)
 
     @contextlib.contextmanager
     def frozen(self) -> Iterator[None]:
         """SIGSTOP the postmaster, then (no backend can start any more) every child: the server hangs, connects
         and queries time out rather than fail; all resume on the way out."""
-        assert self.process is not None
         with frozen([self.process.pid]), frozen(children(self.process.pid)):
             yield
 
     def reload(self) -> None:
         """Re-read the configuration (SIGHUP to the postmaster's PID)."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGHUP)
+        os.kill(self.process.pid, signal.SIGHUP)
 
     def set_conf(self, **settings: str) -> None:
         """Write ``settings`` to this node's override file (included last) and reload."""
@@ -129,7 +107,7 @@ class PostgresNode:
         return result.stdout.strip()
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return self.process.log()
 
 
 class PostgresCluster:
@@ -210,12 +188,9 @@ class PostgresCluster:
     def wait_replayed(self, timeout: float = 30.0) -> None:
         """Block until every standby has replayed everything the primary has written so far."""
         target = self.primary.psql("SELECT pg_current_wal_lsn()")
-        deadline = time.monotonic() + timeout
+        replayed = f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn"
         for standby in self.standbys:
-            while standby.psql(f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn") != "t":
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{standby.name} did not replay {target}")
-                time.sleep(0.05)
+            wait_until(lambda node=standby: node.psql(replayed) == "t", timeout, f"{standby.name} to replay {target}")
 
     def stop(self) -> None:
         for standby in self.standbys:

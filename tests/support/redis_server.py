@@ -5,11 +5,9 @@ from __future__ import annotations
 import shutil
 import signal
 import socket
-import subprocess
-import time
 from pathlib import Path
 
-from tests.support.server import free_port, stop_process
+from myclothes.processes import Process, free_port, listening
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -22,7 +20,14 @@ class RedisServer:
         self.port = port or free_port()
         self.password = password
         self.replica_of = replica_of
-        self.process: subprocess.Popen[bytes] | None = None
+        args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(directory), "--save", "",
+                "--appendonly", "no", "--daemonize", "no", "--repl-diskless-sync-delay", "0",
+                "--dbfilename", f"dump-{self.port}.rdb"]  # fmt: skip
+        if replica_of:
+            args += ["--replicaof", "127.0.0.1", str(replica_of)]
+        if password:
+            args += ["--requirepass", password, "--masterauth", password]
+        self.process = Process(args, directory / f"redis-{self.port}.log")
 
     @property
     def url(self) -> str:
@@ -32,50 +37,25 @@ class RedisServer:
     def start(self, timeout: float = 10.0) -> RedisServer:
         if not Path(REDIS_SERVER).exists():
             raise RuntimeError("redis-server is not installed: apt-get install -y redis-server")
-        self.directory.mkdir(parents=True, exist_ok=True)
-        args = [
-            REDIS_SERVER,
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(self.directory),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--daemonize",
-            "no",
-            "--logfile",
-            str(self.directory / f"redis-{self.port}.log"),
-        ]
-        args += ["--repl-diskless-sync-delay", "0", "--dbfilename", f"dump-{self.port}.rdb"]
-        if self.replica_of:
-            args += ["--replicaof", "127.0.0.1", str(self.replica_of)]
-        if self.password:
-            args += ["--requirepass", self.password, "--masterauth", self.password]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {self.process.returncode}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                    sock.sendall(b"PING\r\n" if not self.password else f"AUTH {self.password}\r\nPING\r\n".encode())
-                    if b"PONG" in sock.recv(100) or b"PONG" in sock.recv(100):
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("redis-server did not answer PING")
+        self.process.start(self._answers_ping, timeout)
+        return self
+
+    def _answers_ping(self) -> bool:
+        commands = [f"AUTH {self.password}", "PING"] if self.password else ["PING"]
+        with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+            sock.sendall("".join(f"{command}\r\n" for command in commands).encode())
+            reply = b""
+            while reply.count(b"\r\n") < len(commands):
+                chunk = sock.recv(100)
+                if not chunk:
+                    return False
+                reply += chunk
+        return reply.endswith(b"+PONG\r\n")
 
     def stop(self, kill: bool = False) -> None:
-        stop_process(self.process, signal.SIGKILL if kill else signal.SIGTERM)
+        self.process.stop(signal.SIGKILL if kill else signal.SIGTERM)
 
     def pids(self) -> list[int]:
-        assert self.process is not None
         return [self.process.pid]
 
     def __enter__(self) -> RedisServer:
@@ -93,33 +73,23 @@ class SentinelServer:
         self.port = free_port()
         self.primary_port = primary_port
         self.service = service
-        self.process: subprocess.Popen[bytes] | None = None
+        self.config = directory / f"sentinel-{self.port}.conf"
+        self.process = Process([REDIS_SERVER, str(self.config), "--sentinel"], directory / f"sentinel-{self.port}.log")
 
-    def start(self) -> SentinelServer:
+    def start(self, timeout: float = 10.0) -> SentinelServer:
         self.directory.mkdir(parents=True, exist_ok=True)
-        config = self.directory / f"sentinel-{self.port}.conf"
-        config.write_text(
+        self.config.write_text(
             f"port {self.port}\nbind 127.0.0.1\ndir {self.directory}\n"
             f"sentinel monitor {self.service} 127.0.0.1 {self.primary_port} 2\n"
             f"sentinel down-after-milliseconds {self.service} 1000\n"
             f"sentinel failover-timeout {self.service} 5000\n"
             f"sentinel parallel-syncs {self.service} 1\n"
         )
-        self.process = subprocess.Popen(
-            [REDIS_SERVER, str(config), "--sentinel"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-sentinel did not listen")
+        self.process.start(lambda: listening(self.port), timeout)
+        return self
 
     def stop(self) -> None:
-        stop_process(self.process)
+        self.process.stop()
 
     def pids(self) -> list[int]:
-        assert self.process is not None
         return [self.process.pid]

@@ -2,59 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
-import httpx
+from myclothes.processes import Process, children, free_port, frozen, http_ok, stop_process
 
-
-def stop_process(process: subprocess.Popen[bytes] | None, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
-    """Stop a process we started, by PID: ``sig``, then SIGKILL after ``timeout``; wait until it is gone."""
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(sig)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout)
-
-
-def children(pid: int) -> list[int]:
-    """The PIDs of ``pid``'s direct children (from /proc)."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        with contextlib.suppress(OSError):
-            found += [int(child) for child in (task / "children").read_text().split()]
-    return found
-
-
-@contextlib.contextmanager
-def frozen(pids: list[int]) -> Iterator[None]:
-    """SIGSTOP processes we started (a dependency that hangs rather than refuses); SIGCONT them on the way out."""
-    stopped = []
-    try:
-        for pid in pids:
-            os.kill(pid, signal.SIGSTOP)
-            stopped.append(pid)
-        yield
-    finally:
-        for pid in reversed(stopped):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGCONT)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+__all__ = ["ShopServer", "children", "free_port", "frozen", "stop_process"]
 
 
 class ShopServer:
@@ -71,37 +28,21 @@ class ShopServer:
             "MYCLOTHES_REGISTER_IP_MAX_PER_HOUR": "100000",  # every test shopper comes from 127.0.0.1
             **(env or {}),
         }
-        self.process: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir / f"server-{self.port}.log"
+        self.process = Process(
+            [sys.executable, "-m", "myclothes.cli", "serve", "--port", str(self.port)], self.log_path, env=self.env
+        )
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60.0) -> ShopServer:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "myclothes.cli", "serve", "--port", str(self.port)],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1.0).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"server not ready after {timeout}s:\n{self.log()}")
+        self.process.start(lambda: http_ok(f"{self.url}/readyz", timeout=1.0), timeout)
+        return self
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
-        stop_process(self.process, sig, timeout)
+        self.process.stop(sig, timeout)
 
     def create_admin(self, email: str, password: str) -> None:
         """An admin account on this server's database (`myclothes admin create-user`)."""
@@ -115,7 +56,7 @@ class ShopServer:
         assert result.returncode == 0, result.stderr
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return self.process.log()
 
     def __enter__(self) -> ShopServer:
         return self.start()

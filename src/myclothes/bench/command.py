@@ -6,28 +6,25 @@ import argparse
 import fnmatch
 import platform
 import shutil
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 from myclothes.bench.harness import report, run
 from myclothes.bench.scenarios import all_scenarios
+from myclothes.processes import Process, free_port, listening
 
 
-def _redis(tmp: Path) -> tuple[str, subprocess.Popen[bytes] | None]:
-    from myclothes.bench.harness import free_port
-
+def _redis(tmp: Path) -> tuple[str, Process | None]:
     server = shutil.which("redis-server")
     if not server:
         raise RuntimeError("the redis scenarios need redis-server (apt-get install -y redis-server) or --redis-url")
     port = free_port()
-    process = subprocess.Popen(
+    redis = Process(
         [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp)],
-        stdout=subprocess.DEVNULL,
+        tmp / "redis.log",
     )
-    time.sleep(0.3)
-    return f"redis://127.0.0.1:{port}/0", process
+    redis.start(lambda: listening(port), timeout=10)
+    return f"redis://127.0.0.1:{port}/0", redis
 
 
 def main(args: argparse.Namespace) -> int:
@@ -48,8 +45,7 @@ def main(args: argparse.Namespace) -> int:
             results = run([scenarios[name] for name in chosen], args.duration, args.connections)
         finally:
             if redis_process is not None:
-                redis_process.terminate()
-                redis_process.wait()
+                redis_process.stop()
     meta = {
         "server": "uvicorn (uvloop, httptools), 1 worker, pinned to core 0; wrk -t1 on core 1",
         "duration_s": args.duration,
@@ -61,7 +57,7 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bench = commands.add_parser("bench", help="measure hot paths against a bare-ASGI baseline (needs wrk)")
     bench.add_argument("scenarios", nargs="*", help="e.g. cart-add, cart-view:redis, 'cart-*' (default: all)")
     bench.add_argument("--json", help="write the results to this JSON file")

@@ -7,18 +7,17 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
+
+from myclothes.processes import Process, free_port, http_ok
 
 STORES = ("redis", "sql", "cookie", "memory")
 
@@ -44,12 +43,6 @@ class Scenario:
     env: dict[str, str] = field(default_factory=dict)
     prepare: Callable[[str], str] | None = None  # base URL -> wrk Lua script
     path: str = "/"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _pin(core: int) -> list[str]:
@@ -79,48 +72,16 @@ def serve(scenario: Scenario, workdir: Path) -> Iterator[str]:
         "MYCLOTHES_REGISTER_IP_MAX_PER_HOUR": "1000000",
         **scenario.env,
     }
-    log = (workdir / f"{scenario.name.replace(':', '-')}.log").open("wb")
-    process = subprocess.Popen(
-        [
-            *_pin(0),
-            sys.executable,
-            "-m",
-            "uvicorn",
-            *target,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + ("/" if scenario.app == "bare" else "/readyz"), timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{scenario.name}: server did not start; see {log.name}")
-            time.sleep(0.1)
+    server = Process(
+        [*_pin(0), sys.executable, "-m", "uvicorn", *target, "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "1", "--no-access-log", "--log-level", "warning"],
+        workdir / f"{scenario.name.replace(':', '-')}.log",
+        env=env,
+    )  # fmt: skip
+    ready = url + ("/" if scenario.app == "bare" else "/readyz")
+    with server.start(lambda: http_ok(ready, timeout=1.0), timeout=30):
         yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def parse_wrk(output: str) -> tuple[float, float, float, int, int]:
@@ -133,14 +94,22 @@ def parse_wrk(output: str) -> tuple[float, float, float, int, int]:
         value, unit = float(match.group(1)), match.group(2)
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    rps = float(_required(r"Requests/sec:\s+([\d.]+)", output))
+    requests = int(_required(r"(\d+) requests in", output))
     errors = 0
     if match := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
         errors += int(match.group(1))
     if match := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output):
         errors += sum(int(g) for g in match.groups())
     return rps, ms("50"), ms("99"), requests, errors
+
+
+def _required(pattern: str, output: str) -> str:
+    """The first group of ``pattern`` in wrk's output; ValueError showing the output if wrk did not print it."""
+    match = re.search(pattern, output)
+    if match is None:
+        raise ValueError(f"no {pattern!r} in the output of wrk:\n{output}")
+    return match.group(1)
 
 
 def drive(url: str, script: str | None, duration: float, connections: int, workdir: Path, name: str) -> Result:

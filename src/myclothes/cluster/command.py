@@ -94,7 +94,7 @@ def cmd_drill(args: argparse.Namespace) -> int:
     return 0 if report["passed"] else 1
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `cluster` and `drill` subcommands."""
     cluster = commands.add_parser("cluster", help="a local multi-zone cluster (HAProxy, Patroni, Redis Sentinel)")
     actions = cluster.add_subparsers(dest="cluster_command", required=True)

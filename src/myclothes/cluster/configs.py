@@ -9,6 +9,7 @@ import yaml
 
 from myclothes.cluster.network import exec_prefix
 from myclothes.cluster.topology import Node, Topology
+from myclothes.processes import balancer_config
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 REDIS_SERVICE = "myclothes"
@@ -171,77 +172,27 @@ def sentinel_config(topology: Topology, node: Node, primary_port: int) -> str:
     )
 
 
-# Requests a web process works on at once; the rest wait in HAProxy's queue (first come, first served, to whichever
-# process frees a slot first) for at most ``timeout queue``. Bounded concurrency keeps a busy process's latency flat
-# instead of letting every request in it slow down together, and a shopper who gave up is dropped from the queue
-# (``abortonclose``) instead of being served to nobody.
-WEB_MAXCONN = 24
-WEB_CHECKS = (
-    f"maxconn {WEB_MAXCONN} inter 500ms fastinter 250ms downinter 500ms fall 2 rise 2"
-    " observe layer4 error-limit 1 on-error mark-down"
-)
-
-
 def haproxy_config(topology: Topology) -> str:
-    """The only public port (web), plus the database writer and reader ports chosen by Patroni's health checks.
+    """The only public port (web, see :mod:`myclothes.processes.haproxy`), plus the database writer and reader
+    ports chosen by Patroni's health checks.
 
-    Web processes are checked on ``/readyz``, which fails only for reasons of the process itself (it cannot reach
-    any database endpoint), never because a shared primary is failing over: so losing a primary never empties
-    the pool. A refused or timed-out connection marks a web server down at once (``observe layer4``) and the
-    request is retried on another server (``redispatch 1``); ``timeout connect`` is short because a healthy
-    backend next to the balancer accepts in well under a millisecond, and a partitioned one never does. The
-    writer port cuts a demoted primary's sessions (``shutdown-sessions``); the reader port does not, since a
+    The writer port cuts a demoted primary's sessions (``shutdown-sessions``); the reader port does not, since a
     standby just promoted still answers reads correctly.
     """
-    sticky = topology.cart_store == "memory"
-    web = []
-    for node in topology.of_kind("web"):
-        line = f"  server {node.name} {topology.address(node)}:{node.port} check"
-        if sticky:
-            line += f" cookie {node.name}"
-        if not node.enabled:
-            line += " disabled"
-        web.append(line)
-    postgres = topology.of_kind("postgres")
+    web = topology.of_kind("web")
+    front = balancer_config(
+        topology.directory / "haproxy.sock",
+        f"{topology.lb_address}:{topology.lb_port}",
+        {n.name: f"{topology.address(n)}:{n.port}" for n in web},
+        sticky=topology.cart_store == "memory",
+        disabled={n.name for n in web if not n.enabled},
+    )
     pg_servers = "\n".join(
-        f"  server {n.name} {topology.address(n)}:{n.port} check port {n.extra_port}" for n in postgres
+        f"  server {n.name} {topology.address(n)}:{n.port} check port {n.extra_port}"
+        for n in topology.of_kind("postgres")
     )
     internal = topology.address(topology.of_kind("haproxy")[0])
-    stickiness = "  cookie SERVERID insert indirect nocache httponly\n" if sticky else ""
-    return f"""global
-  maxconn 4096
-  stats socket {topology.directory / "haproxy.sock"} level admin
-
-defaults
-  mode http
-  timeout connect 250ms
-  timeout client 30s
-  timeout server 15s
-  timeout queue 2s
-  retries 3
-  option redispatch 1
-  option abortonclose
-
-frontend shop
-  bind {topology.lb_address}:{topology.lb_port}
-  option forwardfor
-  # Every request gets an id (client address and port, frontend, time, pid; hex), replacing any the client sent;
-  # the web process returns it in X-Request-ID and logs it, so one id finds the request's log lines.
-  unique-id-format %{{+X}}o%ci:%cp_%fi:%fp_%Ts_%rt:%pid
-  http-request set-header X-Request-ID %[unique-id]
-  http-request deny deny_status 404 if {{ path /metrics }} || {{ path_beg /metrics/ }}
-  default_backend web
-
-backend web
-  balance roundrobin
-  # A request sent on a reused idle connection to a partitioned web process vanishes (no connect to time out, so no
-  # redispatch) and the shopper waits for its own timeout; on a new connection it costs at most timeout connect.
-  http-reuse never
-  option httpchk GET /readyz
-  http-check expect status 200
-  default-server {WEB_CHECKS}
-{stickiness}{chr(10).join(web)}
-
+    return f"""{front}
 listen pg_primary
   bind {internal}:{topology.pg_primary_port}
   mode tcp

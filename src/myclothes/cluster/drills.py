@@ -18,7 +18,7 @@ from typing import Any
 from myclothes.cluster.criteria import judge
 from myclothes.cluster.faults import Fault, Timeline, Watch, inject, lose_quorum
 from myclothes.cluster.load import OPS, Load, measure_capacity
-from myclothes.cluster.manager import Cluster, http_ok, wait_until
+from myclothes.cluster.manager import Cluster
 from myclothes.cluster.report import (
     error_window_s,
     fault_window,
@@ -27,6 +27,7 @@ from myclothes.cluster.report import (
     recovery_s,
     write_report,
 )
+from myclothes.processes import http_ok, wait_until
 
 FAULT_DRILLS = ("web-kill", "redis-failover", "pg-failover", "zone-outage", "zone-partition", "sentinel-quorum")
 DRILLS = (*FAULT_DRILLS, "soak")

@@ -21,8 +21,9 @@ from redis.retry import Retry
 
 from myclothes.cluster import configs, network
 from myclothes.cluster.report import SYSTEM_PYTHON
-from myclothes.cluster.supervisor import Supervisor, pid_alive, wait_gone
+from myclothes.cluster.supervisor import Supervisor
 from myclothes.cluster.topology import Node, Topology
+from myclothes.processes import PROBE, http_ok, listening, pid_alive, wait_gone, wait_until
 
 BINARIES = {
     "etcd": "etcd-server",
@@ -57,47 +58,12 @@ def ensure_binaries(isolate: bool = False) -> None:
     subprocess.run(["apt-get", "install", "-y", "-q", *missing], check=True, env=env)
 
 
-def wait_until(check: Any, timeout: float, what: str, interval: float = 0.1) -> None:
-    """Poll ``check()`` until it is true; RuntimeError naming ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except Exception:
-            pass
-        time.sleep(interval)
-    raise RuntimeError(f"timed out after {timeout:.0f}s waiting for {what}")
-
-
-# One client for every probe: ``httpx.get`` builds a client (and a TLS context) per call, ~22 ms of CPU that holds
-# the GIL, which in a drill stalled the load generator's event loop ten times a second while the watcher polled.
-_PROBE = httpx.Client(trust_env=False, verify=False)
-
-
 def write_private(path: Path, text: str) -> None:
     """Write a file only its owner can read: the cluster's configs hold passwords and the secret key."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(text)
     path.chmod(0o600)  # an existing file keeps its old mode through O_CREAT
-
-
-def http_ok(url: str, timeout: float = 0.5) -> bool:
-    """True if GET ``url`` (plain HTTP on loopback) answers 200."""
-    try:
-        return _PROBE.get(url, timeout=timeout).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def listening(port: int, host: str = "127.0.0.1") -> bool:
-    """True if something accepts TCP connections on ``host``:``port``."""
-    try:
-        socket.create_connection((host, port), timeout=0.3).close()
-        return True
-    except OSError:
-        return False
 
 
 class Cluster:
@@ -331,7 +297,7 @@ class Cluster:
     def _patroni(self, node: Node, path: str) -> Any:
         """GET one Patroni REST endpoint's JSON, from the member's own namespace."""
         url = self.url(node, node.extra_port, path)
-        return self.inside(node, lambda: _PROBE.get(url, timeout=0.5).json())
+        return self.inside(node, lambda: PROBE.get(url, timeout=0.5).json())
 
     def redis_role(self, node: Node) -> str:
         """What one Redis says it is (``master``/``slave``), asked from its own namespace; ``-`` if it is down."""

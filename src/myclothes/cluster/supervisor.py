@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
+
+from myclothes.processes import Process, pid_alive, wait_gone
 
 
 class Supervisor:
@@ -19,18 +20,11 @@ class Supervisor:
 
     def launch(self, timeout: float = 15.0) -> int:
         """Start supervisord detached from this command (its own session); return its PID when it answers."""
-        log = (self.directory / "logs" / "supervisord.out").open("ab")
-        process = subprocess.Popen(
-            ["supervisord", "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        supervisord = Process(
+            ["supervisord", "-c", str(self.config)], self.directory / "logs" / "supervisord.out", new_session=True
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"supervisord exited; see {self.directory / 'logs'}")
-            if self.socket.exists() and self.ctl("pid").returncode == 0:
-                return process.pid
-            time.sleep(0.1)
-        raise RuntimeError("supervisord did not answer")
+        supervisord.start(lambda: self.socket.exists() and self.ctl("pid").returncode == 0, timeout)
+        return supervisord.pid
 
     def ctl(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
         """Run one supervisorctl command against this cluster."""
@@ -84,22 +78,3 @@ class Supervisor:
         if not wait_gone(pid, timeout):
             os.kill(pid, signal.SIGKILL)
             wait_gone(pid, 5)
-
-
-def pid_alive(pid: int) -> bool:
-    """True while ``pid`` exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(") ", 1)[1][0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
-def wait_gone(pid: int, timeout: float) -> bool:
-    """Wait until ``pid`` has disappeared (a SIGKILLed process can stay a zombie for about a second)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not pid_alive(pid):
-            return True
-        time.sleep(0.05)
-    return not pid_alive(pid)

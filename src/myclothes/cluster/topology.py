@@ -3,41 +3,16 @@
 from __future__ import annotations
 
 import json
-import random
 import secrets
-import socket
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from myclothes.cluster.netplan import Plan
+from myclothes.processes import free_port
 
 ZONE_NAMES = ("a", "b", "c", "d", "e")
 STATE_FILE = "state.json"
 SPARE_WEB_SLOTS = 3  # pre-declared, disabled HAProxy slots that `cluster scale` fills at runtime
-
-
-PORT_RANGE = (20000, 32000)  # below the kernel's ephemeral range (32768+): no outgoing connection can take them
-_taken: set[int] = set()
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1, outside the ephemeral range and never a standard one (80, 5432, 6379, 2379).
-
-    A port from the ephemeral range could be taken as the source port of some outgoing connection between
-    ``cluster up`` planning it and the server binding it (seen: a Sentinel failing with "Address already in use").
-    """
-    rng = random.SystemRandom()
-    while True:
-        port = rng.randrange(*PORT_RANGE)
-        if port in _taken:
-            continue
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        _taken.add(port)
-        return port
 
 
 @dataclass
