@@ -18,7 +18,8 @@ from typing import Any
 
 import redis
 
-from myclothes.cluster.load import OPS, Load, measure_capacity
+from myclothes.cluster.capacity import measure_capacity
+from myclothes.cluster.load import OPS, Load
 from myclothes.cluster.manager import Cluster, http_ok, wait_until
 from myclothes.cluster.report import (
     error_window_s,
