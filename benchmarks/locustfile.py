@@ -16,7 +16,9 @@ from typing import Any
 
 from locust import HttpUser, between, task  # type: ignore[import-not-found]
 
-CARD = {"card_number": "4242424242424242", "card_expiry": "12/39", "card_cvc": "123"}
+from myclothes.client import api
+from myclothes.client.api import Call
+from myclothes.client.cookies import csrf_header
 
 
 class Shopper(HttpUser):  # type: ignore[misc]
@@ -26,40 +28,40 @@ class Shopper(HttpUser):  # type: ignore[misc]
 
     def on_start(self) -> None:
         """Learn a few in-stock SKUs, register, add an address."""
-        self.client.get("/healthz")
-        listing = self.client.get("/api/products", params={"per_page": 12}).json()
+        self.send(api.open_site())
+        listing = self.send(api.products(per_page=12)).json()
         self.slugs = [item["slug"] for item in listing["items"]]
         self.skus: list[str] = []
         for slug in self.slugs[:4]:
-            product = self.client.get(f"/api/products/{slug}", name="/api/products/[slug]").json()
+            product = self.send(api.product(slug), "/api/products/[slug]").json()
             self.skus += [v["sku"] for v in product["variants"] if v["stock"] > 20][:2]
-        self.email = f"locust-{uuid.uuid4().hex[:12]}@example.com"
-        self.password = "locust-password-123"
-        self.post("/api/auth/register", {"email": self.email, "password": self.password, "name": "Locust Shopper"})
-        address = {"full_name": "Locust Shopper", "line1": "1 Load Street", "city": "Seoul", "postal_code": "04524"}
-        response = self.post("/api/account/addresses", {**address, "country": "KR"})
+        self.email = api.unique_email("locust")
+        self.send(api.register(self.email, "Locust Shopper"))
+        response = self.send(api.add_address())
         self.address_id = response.json()["id"] if response.ok else 0
         self.cart: dict[str, int] = {}
 
-    def post(self, path: str, body: dict[str, Any], method: str = "POST", **kwargs: Any) -> Any:
-        """An unsafe request carrying the CSRF token."""
-        headers = {"X-CSRFToken": self.client.cookies.get("csrftoken") or "", **kwargs.pop("headers", {})}
-        return self.client.request(method, path, json=body, headers=headers, **kwargs)
+    def send(self, call: Call, name: str | None = None) -> Any:
+        """One API call through Locust's session (it keeps the cookies), echoing the CSRF token when unsafe."""
+        headers = {**csrf_header(self.client.cookies), **call.headers} if call.unsafe else call.headers
+        return self.client.request(
+            call.method, call.path, json=call.json, params=call.params, headers=headers, name=name
+        )
 
     @task(25)
     def view_product(self) -> None:
         """Look at one product."""
-        self.client.get(f"/api/products/{random.choice(self.slugs)}", name="/api/products/[slug]")
+        self.send(api.product(random.choice(self.slugs)), "/api/products/[slug]")
 
     @task(10)
     def browse(self) -> None:
         """Page through the catalog."""
-        self.client.get("/api/products", params={"page": random.randint(1, 5)}, name="/api/products?page")
+        self.send(api.products(page=random.randint(1, 5)), "/api/products?page")
 
     @task(25)
     def add_to_cart(self) -> None:
         """Add one item."""
-        response = self.post("/api/cart/items", {"sku": random.choice(self.skus), "quantity": 1})
+        response = self.send(api.add_to_cart(random.choice(self.skus)))
         if response.ok:
             self.cart = {i["sku"]: i["quantity"] for i in response.json()["items"]}
 
@@ -68,12 +70,12 @@ class Shopper(HttpUser):  # type: ignore[misc]
         """Set the quantity of a line already in the cart."""
         if self.cart:
             sku = random.choice(list(self.cart))
-            self.post(f"/api/cart/items/{sku}", {"quantity": random.randint(1, 3)}, "PUT", name="/api/cart/items/[sku]")
+            self.send(api.set_quantity(sku, random.randint(1, 3)), "/api/cart/items/[sku]")
 
     @task(5)
     def log_in(self) -> None:
         """Log in again (the session is renewed, the cart kept), look at the account."""
-        self.post("/api/auth/login", {"email": self.email, "password": self.password})
+        self.send(api.login(self.email))
         self.client.get("/api/account")
 
     @task(10)
@@ -81,11 +83,8 @@ class Shopper(HttpUser):  # type: ignore[misc]
         """Place the cart as an order; retry with the same Idempotency-Key until acknowledged."""
         if not self.cart or not self.address_id:
             return
-        key = f"locust-{uuid.uuid4().hex}"
+        order = api.checkout(self.address_id, f"locust-{uuid.uuid4().hex}")
         for _ in range(5):
-            response = self.post(
-                "/api/checkout", {"address_id": self.address_id, **CARD}, headers={"Idempotency-Key": key}
-            )
-            if response.status_code < 500:
+            if self.send(order).status_code < 500:
                 self.cart = {}
                 return

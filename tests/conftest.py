@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.client import ShopClient
+from myclothes.client import ShopClient
 from tests.support.postgres import PostgresCluster
 from tests.support.redis_server import RedisServer
 from tests.support.server import ShopServer

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
-from tests.support.client import PASSWORD
 from tests.support.server import ShopServer
+
+from myclothes.client import PASSWORD
 
 CHROMIUM = os.environ.get("MYCLOTHES_CHROMIUM", "/usr/bin/chromium")
 ARGS = [

@@ -10,8 +10,9 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from tests.browser.checks import PageChecks
 from tests.browser.conftest import DESKTOP
-from tests.support.client import PASSWORD, unique_email
 from tests.support.server import ShopServer
+
+from myclothes.client import PASSWORD, unique_email
 
 pytestmark = pytest.mark.browser
 

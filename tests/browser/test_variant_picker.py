@@ -12,8 +12,9 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect
 from tests.browser.checks import PageChecks
 from tests.browser.conftest import DESKTOP, context_options, open_page
-from tests.support.client import ShopClient
 from tests.support.server import ShopServer
+
+from myclothes.client import ShopClient
 
 pytestmark = pytest.mark.browser
 

@@ -8,9 +8,10 @@ from typing import Any
 import yaml
 
 from myclothes.cluster import configs
+from myclothes.cluster.capacity import OVERLOAD_SETTLE_S, measure_capacity
 from myclothes.cluster.criteria import judge
 from myclothes.cluster.faults import _changed
-from myclothes.cluster.load import OVERLOAD_SETTLE_S, Sample, Shopper, _take_cookies, measure_capacity
+from myclothes.cluster.load import Sample
 from myclothes.cluster.report import error_window_s, fault_window, op_figures, percentile, recovery_s
 from myclothes.cluster.topology import SPARE_WEB_SLOTS, Topology
 from myclothes.processes import PORT_RANGE
@@ -201,17 +202,6 @@ def test_a_failover_is_counted_once_its_new_primary_was_seen_twice_in_a_row() ->
     state: list[object] = [None, None]
     seen = ["a", "a", "b", "a", "a", None, "c", "c", "c"]
     assert sum(_changed(state, value) for value in seen) == 1  # a -> c; the lone "b" was a moment of transition
-
-
-def test_shopper_cookies_follow_set_cookie_including_deletions() -> None:
-    import httpx
-
-    shopper = Shopper()
-    response = httpx.Response(200, headers=[("set-cookie", "csrftoken=abc; Path=/"), ("set-cookie", "s=1; Path=/")])
-    _take_cookies(shopper, response)
-    assert shopper.cookies == {"csrftoken": "abc", "s": "1"}
-    _take_cookies(shopper, httpx.Response(200, headers=[("set-cookie", "s=; Max-Age=0; Path=/")]))
-    assert shopper.cookies == {"csrftoken": "abc"}
 
 
 def test_the_balancer_forwards_the_client_address_and_never_serves_metrics(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.client import PASSWORD, ShopClient, unique_email
+from myclothes.client import PASSWORD, ShopClient, unique_email
 from tests.support.postgres import PostgresCluster
 from tests.support.server import ShopServer
 

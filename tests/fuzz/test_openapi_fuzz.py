@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from myclothes.client.cookies import CSRF_HEADER, cookie_header
 from tests.conftest import artifacts_dir
 from tests.fuzz.conftest import ROLES, signed_in
 from tests.support.server import ShopServer
@@ -27,7 +28,7 @@ SESSION_CHANGING = r"^/api/(auth/|account/password$)"
 
 def run_fuzzer(server: ShopServer, role: str, report: Path) -> subprocess.CompletedProcess[str]:
     shopper = signed_in(server, role)
-    cookies = "; ".join(f"{name}={value}" for name, value in shopper.http.cookies.items())
+    cookies = cookie_header(shopper.http.cookies)
     shopper.close()
     report.mkdir(parents=True, exist_ok=True)
     command = [
@@ -51,7 +52,7 @@ def run_fuzzer(server: ShopServer, role: str, report: Path) -> subprocess.Comple
         "--header",
         f"Cookie: {cookies}",
         "--header",
-        f"X-CSRFToken: {shopper.csrf}",
+        f"{CSRF_HEADER}: {shopper.csrf}",
         "--report",
         "junit,ndjson",
         "--report-dir",

@@ -3,8 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from tests.support.client import PASSWORD, ShopClient
 from tests.support.server import ShopServer
+
+from myclothes.client import PASSWORD, ShopClient
 
 
 @pytest.fixture(scope="session")

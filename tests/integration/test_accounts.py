@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tests.support.client import ADDRESS, PASSWORD, ShopClient, unique_email
 from tests.support.server import ShopServer
+
+from myclothes.client import ADDRESS, PASSWORD, ShopClient, unique_email
 
 
 def test_register_logs_in_and_shows_the_account(client: ShopClient) -> None:

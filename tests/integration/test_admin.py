@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support.client import ShopClient
+from myclothes.client import ShopClient
 
 
 def test_admin_creates_a_product_and_changes_price_and_stock(admin: ShopClient, client: ShopClient) -> None:

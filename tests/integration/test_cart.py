@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.support.client import ShopClient
+from myclothes.client import ShopClient
 
 
 def test_anonymous_shopper_adds_changes_and_removes(client: ShopClient, skus: list[str]) -> None:

@@ -12,10 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 import redis as redis_sync
-from tests.support.client import PASSWORD, ShopClient
 from tests.support.redis_server import RedisServer
 from tests.support.server import ShopServer
 
+from myclothes.client import PASSWORD, ShopClient, api, in_stock_skus
+from myclothes.client.cookies import cookie_header, csrf_header, take_cookies
 from myclothes.sessions.hashed import stored_id
 
 STORES = ["sql", "redis", "cookie", "memory"]
@@ -41,14 +42,7 @@ def _store(server: ShopServer) -> str:
 
 
 def _skus(server: ShopServer, count: int = 3) -> list[str]:
-    slugs = [p["slug"] for p in httpx.get(f"{server.url}/api/products", params={"per_page": 10}).json()["items"]]
-    skus = [
-        v["sku"]
-        for slug in slugs
-        for v in httpx.get(f"{server.url}/api/products/{slug}").json()["variants"]
-        if v["stock"] >= 20
-    ]
-    return skus[:count]
+    return in_stock_skus(server.url, min_stock=20, products=10, most=count)
 
 
 def _set_cookies(response: httpx.Response) -> list[str]:
@@ -189,13 +183,12 @@ def test_cookie_security_flag_is_set_when_configured(tmp_path: Path) -> None:
     with ShopServer(tmp_path, {"MYCLOTHES_CART_STORE": "cookie", "MYCLOTHES_COOKIE_SECURE": "true"}) as server:
         # httpx will not send Secure cookies over http, so pass them by hand.
         first = httpx.get(f"{server.url}/healthz")
-        csrf = first.cookies["__Host-csrftoken"]  # Secure cookies carry the __Host- prefix
-        sku = _skus(server, 1)[0]
-        response = httpx.post(
-            f"{server.url}/api/cart/items",
-            json={"sku": sku, "quantity": 1},
-            headers={"X-CSRFToken": csrf, "Cookie": f"__Host-csrftoken={csrf}"},
-        )
+        cookies: dict[str, str] = {}
+        take_cookies(cookies, _set_cookies(first))
+        assert "__Host-csrftoken" in cookies  # Secure cookies carry the __Host- prefix
+        add = api.add_to_cart(_skus(server, 1)[0])
+        headers = {**csrf_header(cookies), "Cookie": cookie_header(cookies)}
+        response = httpx.post(f"{server.url}{add.path}", json=add.json, headers=headers)
         headers = _set_cookies(first) + _set_cookies(response)
         assert any(h.startswith("myclothes_cart=") for h in headers)
         assert all("Secure" in h and "HttpOnly" in h for h in headers), headers

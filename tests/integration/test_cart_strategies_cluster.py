@@ -20,6 +20,9 @@ from tests.support.haproxy import HAProxy
 from tests.support.redis_server import RedisServer
 from tests.support.server import ShopServer
 
+from myclothes.client import api, in_stock_skus
+from myclothes.client.aio import cookieless_client, send
+
 SHOPPERS = 200
 WRITES_PER_SHOPPER = 5
 KILL_AFTER_WRITES = 350
@@ -29,6 +32,7 @@ KILL_AFTER_WRITES = 350
 class Shopper:
     number: int
     client: httpx.AsyncClient
+    cookies: dict[str, str] = field(default_factory=dict)
     acknowledged: dict[str, int] = field(default_factory=dict)
     served_by: str | None = None
     acked_before_kill: bool = False
@@ -40,24 +44,18 @@ def _lost(acknowledged: dict[str, int], seen: dict[str, int]) -> int:
 
 async def _shop(shopper: Shopper, skus: list[str], progress: dict[str, int], killed: asyncio.Event) -> None:
     rng = random.Random(shopper.number)
-    await shopper.client.get("/healthz")
+    await send(shopper.client, shopper.cookies, api.open_site())
     picks = rng.sample(skus, WRITES_PER_SHOPPER)  # distinct SKUs: a lost line is never masked by a later add
     current: dict[str, int] = {}
     for step, sku in enumerate(picks):
         await asyncio.sleep(rng.uniform(0.0, 0.05))
-        csrf = shopper.client.cookies.get("csrftoken") or ""
+        if step == WRITES_PER_SHOPPER - 1 and current:
+            sku = next(iter(current))
+            write = api.set_quantity(sku, current[sku] + 1)  # a change that only ever raises the count
+        else:
+            write = api.add_to_cart(sku)
         try:
-            if step == WRITES_PER_SHOPPER - 1 and current:
-                sku = next(iter(current))
-                response = await shopper.client.put(
-                    f"/api/cart/items/{sku}",
-                    json={"quantity": current[sku] + 1},  # a change that only ever raises the count
-                    headers={"X-CSRFToken": csrf},
-                )
-            else:
-                response = await shopper.client.post(
-                    "/api/cart/items", json={"sku": sku, "quantity": 1}, headers={"X-CSRFToken": csrf}
-                )
+            response = await send(shopper.client, shopper.cookies, write)
         except httpx.HTTPError:
             continue
         finally:
@@ -76,7 +74,7 @@ async def _run(lb_url: str, skus: list[str], kill: callable) -> list[Shopper]:  
     progress = {"writes": 0}
     killed = asyncio.Event()
     limits = httpx.Limits(max_connections=2)
-    shoppers = [Shopper(n, httpx.AsyncClient(base_url=lb_url, timeout=10.0, limits=limits)) for n in range(SHOPPERS)]
+    shoppers = [Shopper(n, cookieless_client(lb_url, 10.0, limits)) for n in range(SHOPPERS)]
 
     async def killer() -> None:
         while progress["writes"] < KILL_AFTER_WRITES:
@@ -90,7 +88,7 @@ async def _run(lb_url: str, skus: list[str], kill: callable) -> list[Shopper]:  
 
 
 async def _read_back(shopper: Shopper) -> dict[str, int]:
-    response = await shopper.client.get("/api/cart")
+    response = await send(shopper.client, shopper.cookies, api.cart())
     assert response.status_code == 200, response.text
     return {item["sku"]: item["quantity"] for item in response.json()["items"]}
 
@@ -105,13 +103,7 @@ def test_killing_a_web_process_loses_no_acknowledged_line(
     for server in servers[1:]:
         server.start()
     try:
-        catalog = httpx.get(f"{servers[0].url}/api/products", params={"per_page": 30}).json()["items"]
-        skus = [
-            v["sku"]
-            for p in catalog
-            for v in httpx.get(f"{servers[0].url}/api/products/{p['slug']}").json()["variants"]
-            if v["stock"] >= 40
-        ][:60]
+        skus = in_stock_skus(servers[0].url, min_stock=40, products=30, most=60)
         with HAProxy(tmp_path / "haproxy", [s.port for s in servers], sticky=cart_store == "memory") as lb:
             victim = servers[1]
             shoppers = asyncio.run(_run_and_check(lb.url, skus, lambda: victim.stop(signal.SIGKILL)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support.client import ShopClient
+from myclothes.client import ShopClient
 
 
 def test_seeded_catalog_has_at_least_120_products_in_6_categories(client: ShopClient) -> None:

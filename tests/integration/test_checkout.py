@@ -6,8 +6,9 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from tests.support.client import ShopClient
 from tests.support.server import ShopServer
+
+from myclothes.client import ShopClient
 
 
 def _ready_customer(client: ShopClient, sku: str, quantity: int = 1) -> int:
@@ -34,7 +35,7 @@ def test_checkout_places_an_order_with_a_snapshot(client: ShopClient, skus: list
 
 
 def _address() -> dict:
-    from tests.support.client import ADDRESS
+    from myclothes.client import ADDRESS
 
     return dict(ADDRESS)
 

@@ -7,8 +7,9 @@ import uuid
 
 import httpx
 import pytest
-from tests.support.client import ADDRESS, ShopClient
 from tests.support.server import ShopServer
+
+from myclothes.client import ADDRESS, ShopClient
 
 INT4_ID = 2**31  # one past what a PostgreSQL integer column holds
 HUGE_ID = 2**63  # one past what SQLite holds

@@ -9,8 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from tests.support.client import PASSWORD, ShopClient
 from tests.support.server import ShopServer
+
+from myclothes.client import PASSWORD, ShopClient
 
 
 @pytest.fixture(scope="module")

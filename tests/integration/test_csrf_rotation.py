@@ -7,8 +7,9 @@ import re
 from pathlib import Path
 
 import httpx
-from tests.support.client import ShopClient
 from tests.support.server import ShopServer
+
+from myclothes.client import ShopClient
 
 OLD_KEY = "old-key-" + "o" * 40
 NEW_KEY = "new-key-" + "n" * 40

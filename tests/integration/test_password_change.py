@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from tests.support.client import PASSWORD, ShopClient
 from tests.support.server import ShopServer
+
+from myclothes.client import PASSWORD, ShopClient
 
 NEW_PASSWORD = "a brand new passphrase"
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.support.client import ShopClient
 from tests.support.server import ShopServer
+
+from myclothes.client import ShopClient
 
 
 def test_health_and_readiness(client: ShopClient) -> None:

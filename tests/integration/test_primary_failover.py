@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from tests.support.client import ADDRESS, PASSWORD, ShopClient, unique_email
 from tests.support.postgres import PostgresCluster
 from tests.support.server import ShopServer
 from tests.support.tcp_proxy import TcpProxy
+
+from myclothes.client import ADDRESS, PASSWORD, ShopClient, unique_email
 
 
 @dataclass

@@ -7,8 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from tests.support.client import PASSWORD, ShopClient, unique_email
 from tests.support.server import ShopServer
+
+from myclothes.client import PASSWORD, ShopClient, unique_email
 
 
 @pytest.mark.parametrize("path", ["/", "/products", "/api/products", "/api/cart", "/no-such-page", "/api/orders"])

@@ -6,9 +6,10 @@ import sqlite3
 import uuid
 
 import httpx
-from tests.support.client import ShopClient
 from tests.support.postgres import psql_scalar
 from tests.support.server import ShopServer
+
+from myclothes.client import ShopClient
 
 
 def _session_rows(server: ShopServer) -> int:
@@ -52,11 +53,8 @@ def test_forged_session_ids_create_nothing(live_server: ShopServer, skus: list[s
 def test_a_forged_id_is_never_adopted(live_server: ShopServer, skus: list[str]) -> None:
     shop = ShopClient(live_server.url)
     planted = "attacker-chosen-id-0123456789"
-    response = shop.http.post(
-        "/api/cart/items",
-        json={"sku": skus[0], "quantity": 1},
-        headers={"X-CSRFToken": shop.csrf, "Cookie": f"csrftoken={shop.csrf}; myclothes_session={planted}"},
-    )
+    shop.http.cookies.set("myclothes_session", planted)
+    response = shop.add(skus[0])
     assert response.status_code == 200
     issued = response.headers["set-cookie"].split("myclothes_session=")[1].split(";")[0]
     assert issued and issued != planted

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.support.client import ADDRESS, ShopClient, unique_email
 from tests.support.postgres import PostgresCluster
 from tests.support.redis_server import RedisServer
 from tests.support.server import ShopServer, frozen
+
+from myclothes.client import ADDRESS, ShopClient, unique_email
 
 READYZ_BUDGET_S = 0.8  # each dependency check is bounded at ~0.5 s, and they run concurrently
 REQUEST_DEADLINE_S = 2.0

@@ -4,35 +4,22 @@ from __future__ import annotations
 
 import json
 
-import httpx
-
 from myclothes.bench.harness import STORES, Scenario
+from myclothes.client import ShopClient, in_stock_skus
+from myclothes.client.cookies import cookie_header
 
 SESSIONS = 64
 
 
 def _prepare_sessions(url: str, lines_each: int) -> tuple[list[dict[str, str]], list[str]]:
     """Sessions (cookies + CSRF token) with a few cart lines each, and SKUs with plenty of stock."""
-    slugs = [p["slug"] for p in httpx.get(f"{url}/api/products", params={"per_page": 40}).json()["items"]]
-    skus = [
-        v["sku"]
-        for slug in slugs
-        for v in httpx.get(f"{url}/api/products/{slug}").json()["variants"]
-        if v["stock"] >= 50
-    ][:50]
+    skus = in_stock_skus(url, min_stock=50, products=40, most=50)
     sessions = []
     for n in range(SESSIONS):
-        with httpx.Client(base_url=url) as client:
-            client.get("/healthz")
-            csrf = client.cookies["csrftoken"]
+        with ShopClient(url) as shop:
             for k in range(lines_each):
-                client.post(
-                    "/api/cart/items",
-                    json={"sku": skus[(n + k) % len(skus)], "quantity": 1},
-                    headers={"X-CSRFToken": csrf},
-                )
-            cookie = "; ".join(f"{c.name}={c.value}" for c in client.cookies.jar)
-            sessions.append({"cookie": cookie, "csrf": csrf})
+                shop.add(skus[(n + k) % len(skus)])
+            sessions.append({"cookie": cookie_header(shop.http.cookies), "csrf": shop.csrf})
     return sessions, skus
 
 

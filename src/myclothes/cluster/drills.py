@@ -15,9 +15,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from myclothes.cluster.capacity import measure_capacity
 from myclothes.cluster.criteria import judge
 from myclothes.cluster.faults import Fault, Timeline, Watch, inject, lose_quorum
-from myclothes.cluster.load import OPS, Load, measure_capacity
+from myclothes.cluster.load import OPS, Load
 from myclothes.cluster.manager import Cluster
 from myclothes.cluster.report import (
     error_window_s,

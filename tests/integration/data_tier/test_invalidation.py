@@ -10,10 +10,11 @@ from pathlib import Path
 import httpx
 from redis.asyncio import Redis
 from tests.integration.data_tier.conftest import fresh_database
-from tests.support.client import PASSWORD, ShopClient
 from tests.support.postgres import PostgresCluster
 from tests.support.redis_server import RedisServer
 from tests.support.server import ShopServer
+
+from myclothes.client import PASSWORD, ShopClient
 
 
 async def _price(http: httpx.AsyncClient, server: ShopServer, slug: str, sku: str) -> int:

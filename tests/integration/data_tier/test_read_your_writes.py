@@ -13,9 +13,9 @@ from collections.abc import Iterator
 
 import pytest
 from tests.integration.data_tier.conftest import fallbacks, fresh_database, queries, shop_for
-from tests.support.client import GOOD_CARD
 from tests.support.postgres import PostgresCluster
 
+from myclothes.client import CARD
 from myclothes.domain.catalog import CatalogQuery
 from myclothes.domain.customers import AddressFields
 
@@ -80,7 +80,7 @@ async def test_every_shopper_sees_their_own_writes_while_other_reads_use_the_rep
                 else:
                     await shop.carts.add(cart_id, skus[(index + step) % len(skus)], 1)
                     order, created = await shop.checkout.place_order(
-                        customer_id, cart_id, address_id, **GOOD_CARD, idempotency_key=f"ryw-order-{index}-{step}"
+                        customer_id, cart_id, address_id, **CARD, idempotency_key=f"ryw-order-{index}-{step}"
                     )
                     lsn = position.lsn
                     database.track_session_lsn(lsn)
