@@ -30,20 +30,15 @@ def picker_product(live_server: ShopServer, browser_admin: str) -> dict[str, Any
     """A hoodie whose variants show every state: red M sold out, navy L two left, navy XL dearer, white sold out."""
     admin = ShopClient(live_server.url)
     assert admin.login(browser_admin).status_code == 200
-    created = admin.post(
-        "/api/admin/products",
-        json={
-            "category": "hoodies",
-            "name": "Picker Test Hoodie",
-            "description": "A hoodie made for the picker's tests.",
-            "price": PRICE,
-            "sizes": SIZES,
-            "colours": COLOURS,
-            "stock": 30,
-        },
+    product = admin.create_product(
+        "Picker Test Hoodie",
+        category="hoodies",
+        description="A hoodie made for the picker's tests.",
+        price=PRICE,
+        sizes=SIZES,
+        colours=COLOURS,
+        stock=30,
     )
-    assert created.status_code == 201, created.text
-    product = created.json()
     sku = {(v["colour"], v["size"]): v["sku"] for v in product["variants"]}
     changes = [(sku["red", "M"], {"stock": 0}), (sku["navy", "L"], {"stock": 2}), (sku["navy", "XL"], {"price": 4500})]
     changes += [(sku["white", size], {"stock": 0}) for size in SIZES]

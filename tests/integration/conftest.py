@@ -28,17 +28,6 @@ def plentiful_skus(live_server: ShopServer, admin_email: str) -> list[str]:
     """SKUs with 1,000 in stock, so quantity rules (not stock) decide."""
     shop = ShopClient(live_server.url)
     assert shop.login(admin_email).status_code == 200
-    product = shop.post(
-        "/api/admin/products",
-        json={
-            "category": "t-shirts",
-            "name": "Plentiful Tee",
-            "price": 1500,
-            "sizes": ["S", "M", "L"],
-            "colours": ["white"],
-            "stock": 1000,
-        },
-    )
-    assert product.status_code == 201, product.text
+    product = shop.create_product("Plentiful Tee", sizes=["S", "M", "L"], colours=["white"], stock=1000)
     shop.close()
-    return [v["sku"] for v in product.json()["variants"]]
+    return [v["sku"] for v in product["variants"]]

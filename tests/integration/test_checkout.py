@@ -97,17 +97,7 @@ def test_checkout_with_empty_cart_or_foreign_address_is_refused(
 
 
 def test_two_buyers_never_get_the_last_unit(admin: ShopClient, live_server: ShopServer) -> None:
-    product = admin.post(
-        "/api/admin/products",
-        json={
-            "category": "shirts",
-            "name": "Last One Shirt",
-            "price": 5000,
-            "sizes": ["M"],
-            "colours": ["red"],
-            "stock": 1,
-        },
-    ).json()
+    product = admin.create_product("Last One Shirt", category="shirts", price=5000, colours=["red"], stock=1)
     sku = product["variants"][0]["sku"]
     buyers = []
     for _ in range(6):

@@ -89,17 +89,9 @@ def test_an_add_that_would_overflow_4096_bytes_is_refused_and_the_cart_kept(
     assert admin.login(admin_email).status_code == 200
     colours = [f"colour{n:02d}-with-a-very-long-name" for n in range(10)]
     sizes = [f"SIZE{n:02d}XXXX" for n in range(10)]
-    product = admin.post(
-        "/api/admin/products",
-        json={
-            "category": "shirts",
-            "name": "Very Long SKU Shirt",
-            "price": 1000,
-            "sizes": sizes,
-            "colours": colours,
-            "stock": 50,
-        },
-    ).json()
+    product = admin.create_product(
+        "Very Long SKU Shirt", category="shirts", price=1000, sizes=sizes, colours=colours, stock=50
+    )
     shop = ShopClient(cookie_server.url)
     headers: list[str] = []
     refused = None

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -32,13 +30,7 @@ async def test_a_write_through_a_reader_fails_loudly(tmp_path: Path) -> None:
 
 def test_seed_100000_products_and_browse_with_indexes(tmp_path: Path) -> None:
     server = ShopServer(tmp_path)
-    seed = subprocess.run(
-        [sys.executable, "-m", "myclothes.cli", "db", "seed", "--products", "100000"],
-        env=server.env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    seed = server.cli("db", "seed", "--products", "100000")
     assert seed.returncode == 0, seed.stderr
     with sqlite3.connect(tmp_path / "myclothes.db") as db:
         assert db.execute("SELECT count(*) FROM products").fetchone()[0] == 100_000
@@ -60,11 +52,5 @@ def test_seed_100000_products_and_browse_with_indexes(tmp_path: Path) -> None:
         ).json()
         assert page["total"] > 5000 and len(page["items"]) == 24
         assert httpx.get(f"{server.url}/products", params={"q": "wool", "page": 3}).status_code == 200
-    again = subprocess.run(
-        [sys.executable, "-m", "myclothes.cli", "db", "seed", "--products", "100000"],
-        env=server.env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    again = server.cli("db", "seed", "--products", "100000")
     assert "added 0 products" in again.stdout

@@ -44,15 +44,19 @@ class ShopServer:
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
         self.process.stop(sig, timeout)
 
-    def create_admin(self, email: str, password: str) -> None:
-        """An admin account on this server's database (`myclothes admin create-user`)."""
-        result = subprocess.run(
-            [sys.executable, "-m", "myclothes.cli", "admin", "create-user", email, "--password", password],
+    def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """Run ``myclothes *args`` against this server's settings (its database); the finished command."""
+        return subprocess.run(
+            [sys.executable, "-m", "myclothes.cli", *args],
             env=self.env,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=timeout,
         )
+
+    def create_admin(self, email: str, password: str) -> None:
+        """An admin account on this server's database (`myclothes admin create-user`)."""
+        result = self.cli("admin", "create-user", email, "--password", password, timeout=60)
         assert result.returncode == 0, result.stderr
 
     def log(self) -> str:

@@ -7,6 +7,7 @@ file's session) sends them with the shopper's cookies and the CSRF header.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,6 +100,21 @@ def checkout(address_id: int, key: str, **card: str) -> Call:
 
 def orders() -> Call:
     return Call("GET", "/api/orders")
+
+
+def create_product(
+    name: str,
+    *,
+    category: str = "t-shirts",
+    price: int = 1500,
+    sizes: Sequence[str] = ("M",),
+    colours: Sequence[str] = ("black",),
+    stock: int = 10,
+    description: str = "",
+) -> Call:
+    """(As an admin.) A new product with one variant per size and colour, each with ``stock``."""
+    body = {"category": category, "name": name, "price": price, "sizes": list(sizes), "colours": list(colours)}
+    return Call("POST", "/api/admin/products", {**body, "stock": stock, "description": description})
 
 
 def set_stock(sku: str, stock: int) -> Call:
