@@ -118,7 +118,8 @@ def test_status_json_lists_every_node_healthy_with_one_primary_per_data_service(
     assert nodes["pg-a"]["role"] == "primary"
     assert sorted(n["role"] for n in status["nodes"] if n["kind"] == "postgres") == ["primary", "replica", "standby"]
     assert sorted(n["role"] for n in status["nodes"] if n["kind"] == "redis") == ["primary", "replica", "replica"]
-    assert {n["kind"] for n in status["nodes"]} == {"web", "haproxy", "postgres", "etcd", "redis", "sentinel"}
+    kinds = {"web", "haproxy", "postgres", "etcd", "redis", "sentinel", "prometheus", "redis-exporter", "pg-exporter"}
+    assert {n["kind"] for n in status["nodes"]} == kinds
     response = httpx.get(f"{status['lb_url']}/readyz")
     assert response.status_code == 200 and response.headers["x-served-by"].startswith("web-")
     assert httpx.get(f"{status['lb_url']}/metrics").status_code == 404  # internal only
@@ -126,6 +127,38 @@ def test_status_json_lists_every_node_healthy_with_one_primary_per_data_service(
     secrets_files = [d / "supervisord.conf", d / "haproxy.cfg", d / "state.json", d / "pg-a" / "patroni.yml"]
     secrets_files += [d / "redis-a" / "redis.conf", d / "sentinel-a" / "sentinel.conf"]
     assert {str(f): oct(f.stat().st_mode & 0o777) for f in secrets_files} == {str(f): "0o600" for f in secrets_files}
+
+
+def prometheus(cluster: Cluster, path: str, **params: str) -> Any:
+    response = httpx.get(f"{cluster.topology.prometheus_url}{path}", params=params, timeout=5)
+    response.raise_for_status()
+    return response.json()["data"]
+
+
+def test_prometheus_scrapes_every_tier_and_records_the_request_rate_per_operation(cluster: Cluster) -> None:
+    status = json.loads(myclothes("cluster", "status", "--json", "--dir", str(cluster.topology.directory)).stdout)
+    assert status["prometheus_url"] == cluster.topology.prometheus_url
+    jobs = {"web", "haproxy", "redis", "postgres", "patroni", "etcd"}
+    targets: list[dict[str, Any]] = []
+
+    def all_up() -> bool:  # exporters are scraped every 5 s: a fresh target is "unknown" until its first scrape
+        targets[:] = prometheus(cluster, "/api/v1/targets")["activeTargets"]
+        return {t["labels"]["job"] for t in targets} == jobs and all(t["health"] == "up" for t in targets)
+
+    wait_until(all_up, timeout=30, what="every Prometheus target up")
+    web = sorted(t["labels"]["instance"] for t in targets if t["labels"]["job"] == "web")
+    assert web == ["web-1", "web-2", "web-3"]  # the running slots, not the spare ones
+    browse = 'myclothes:operation_requests:rate10s{operation="browse"}'
+
+    def recorded() -> bool:  # requests spread over several scrapes: a counter's first value is not yet a rate
+        assert httpx.get(f"{cluster.topology.lb_url}/products").status_code == 200
+        result = prometheus(cluster, "/api/v1/query", query=browse)["result"]
+        return bool(result) and float(result[0]["value"][1]) > 0
+
+    wait_until(recorded, timeout=20, what=f"{browse} > 0", interval=0.25)
+    # the web tier's latency histogram is kept by route, so per-route p99 exists
+    p99 = prometheus(cluster, "/api/v1/query", query='myclothes:http_latency_p99:seconds_10s{route="/products"}')
+    assert p99["result"] and float(p99["result"][0]["value"][1]) > 0
 
 
 def test_the_balancers_request_id_finds_exactly_one_web_log_line(cluster: Cluster) -> None:

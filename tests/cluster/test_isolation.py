@@ -32,7 +32,7 @@ if os.geteuid() != 0 or not (shutil.which("ip") and shutil.which("nft")):
         pytest.fail(f"CI: the isolation tests {reason}", pytrace=False)
     pytest.skip(reason, allow_module_level=True)
 
-TIERS = {"haproxy": "lb", "web": "web"}  # every other kind lives in the data tier
+TIERS = {"haproxy": "lb", "prometheus": "lb", "web": "web"}  # every other kind lives in the data tier
 
 
 def tier(kind: str) -> str:
@@ -61,7 +61,7 @@ def targets(cluster: Cluster) -> list[tuple[str, str, str, str, int]]:
         if not node.enabled:
             continue
         for service, port in t.node_services(node).items():
-            address = t.lb_address if service == "shop" else t.address(node)
+            address = t.lb_address if service == "shop" else t.address(node)  # Prometheus's is lb_address too
             found.append((node.name, tier(node.kind), service, address, port))
     return found
 
@@ -119,7 +119,8 @@ def test_reachability_matrix_matches_the_security_groups_exactly(isolated: Clust
     print_matrix(f"isolated cluster: {len(sources)} sources x {len(rows) // len(sources)} services", rows)
     wrong = [r for r in rows if r[2] != r[3]]
     assert wrong == []
-    assert sum(r[3] for r in rows if r[0] == "host") == 1  # from the host, only the load balancer's port
+    # from the host, only the load balancer's port and, for operators, Prometheus's
+    assert sorted(r[1].split()[1].split(":")[0] for r in rows if r[0] == "host" and r[3]) == ["prometheus", "shop"]
     assert time.monotonic() - began < 60  # every forbidden path gave up within its 1 s
 
 

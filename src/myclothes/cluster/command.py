@@ -23,7 +23,8 @@ def _table(status: dict[str, Any]) -> str:
         rows.append((*map(str, cells), str(n["healthy"]), lag))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
-    return f"load balancer: {status['lb_url']}\n" + "\n".join(lines)
+    urls = f"load balancer: {status['lb_url']}\nprometheus: {status['prometheus_url']}\n"
+    return urls + "\n".join(lines)
 
 
 def cmd_cluster(args: argparse.Namespace) -> int:

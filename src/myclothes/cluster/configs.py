@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from myclothes.cluster import monitoring
 from myclothes.cluster.network import exec_prefix
 from myclothes.cluster.topology import Node, Topology
 from myclothes.processes import balancer_config
@@ -213,6 +214,17 @@ listen pg_replica
   http-check expect status 200
   default-server inter 500ms fall 2 rise 1
 {pg_servers}
+""" + haproxy_metrics_frontend(topology)
+
+
+def haproxy_metrics_frontend(topology: Topology) -> str:
+    """HAProxy's built-in Prometheus exporter on the balancer's internal address, for Prometheus beside it only."""
+    balancer = topology.of_kind("haproxy")[0]
+    return f"""
+frontend metrics
+  bind {topology.address(balancer)}:{balancer.extra_port}
+  http-request use-service prometheus-exporter if {{ path /metrics }}
+  http-request deny deny_status 404
 """
 
 
@@ -266,6 +278,11 @@ def supervisord_config(topology: Topology) -> str:
             command = f"redis-sentinel {home / 'sentinel.conf'}"
         elif node.kind == "haproxy":
             command = f"haproxy -db -f {d / 'haproxy.cfg'}"
+        elif node.kind == "prometheus":
+            command = monitoring.prometheus_command(topology, node)
+        elif node.kind in monitoring.EXPORTERS:
+            command, secret = monitoring.exporter_program(topology, node)
+            options["environment"] = ",".join(f'{k}="{v}"' for k, v in secret.items())
         else:
             env = ",".join(f'{k}="{v}"' for k, v in web_environment(topology, node).items())
             command = f"{sys.executable} -m myclothes.cli serve --host {topology.address(node)} --port {node.port}"

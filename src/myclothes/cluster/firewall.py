@@ -21,13 +21,26 @@ class Rule:
 
 # The seed's security groups, the one description the nftables tables and docs/cluster.md are rendered from.
 # Services name ports: shop (the LB's public port), web, pg-primary/pg-replica (HAProxy's database ports),
-# postgres, patroni (its REST API), etcd, etcd-peer, redis, sentinel.
+# postgres, patroni (its REST API), etcd, etcd-peer, redis, sentinel, prometheus, haproxy-metrics (HAProxy's
+# exporter, reached only from its own namespace), redis-exporter, pg-exporter.
 SECURITY_GROUPS: tuple[Rule, ...] = (
     Rule("host", "lb", ("shop",), "the only public entry: shoppers reach the load balancer"),
+    Rule(
+        "host",
+        "lb",
+        ("prometheus",),
+        "operators read the metrics server (in the cloud: from behind the VPN, never on the internet-facing balancer)",
+    ),
     Rule("lb", "web", ("web",), "HAProxy forwards to the web processes and checks /readyz"),
     Rule("web", "lb", ("pg-primary", "pg-replica"), "the web tier's database writer and reader are HAProxy ports"),
     Rule("lb", "data", ("postgres", "patroni"), "HAProxy asks Patroni who is primary and forwards to PostgreSQL"),
     Rule("web", "data", ("redis", "sentinel"), "carts and sessions in Redis, found through Sentinel"),
+    Rule(
+        "lb",
+        "data",
+        ("etcd", "patroni", "redis-exporter", "pg-exporter"),
+        "Prometheus, beside HAProxy, scrapes etcd, Patroni and the Redis and PostgreSQL exporters",
+    ),
     Rule(
         "data",
         "data",

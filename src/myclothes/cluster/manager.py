@@ -19,7 +19,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from myclothes.cluster import configs, network
+from myclothes.cluster import configs, monitoring, network
 from myclothes.cluster.report import SYSTEM_PYTHON
 from myclothes.cluster.supervisor import Supervisor
 from myclothes.cluster.topology import Node, Topology
@@ -33,11 +33,15 @@ BINARIES = {
     "redis-sentinel": "redis-sentinel",
     "haproxy": "haproxy",
     "supervisord": "supervisor",
+    "prometheus": "prometheus",
+    "prometheus-redis-exporter": "prometheus-redis-exporter",
+    "prometheus-postgres-exporter": "prometheus-postgres-exporter",
 }
+MONITORING = (*monitoring.EXPORTERS, "prometheus")  # started last: they watch the rest
 # Sentinels before Redis: a Redis keeps no data on disk, so one that comes back while the Sentinels still name it
 # primary must wait for them to promote a replica, or it would return empty as primary and its replicas would copy
 # the emptiness (see ``_await_live_redis_primary``).
-START_ORDER = ("etcd", "postgres", "sentinel", "redis", "haproxy", "web")
+START_ORDER = ("etcd", "postgres", "sentinel", "redis", "haproxy", "web", *MONITORING)
 T = TypeVar("T")
 
 
@@ -125,6 +129,8 @@ class Cluster:
             cluster._start_processes(topology.of_kind("haproxy"))
             cluster._prepare_database()
             cluster._start_processes([n for n in topology.of_kind("web") if n.enabled])
+            for kind in MONITORING:
+                cluster._start_processes(topology.of_kind(kind))
         except BaseException:
             cluster.down()
             raise
@@ -148,7 +154,18 @@ class Cluster:
             elif node.kind == "sentinel":
                 write_private(home / "sentinel.conf", configs.sentinel_config(t, node, primary))
         write_private(t.directory / "haproxy.cfg", configs.haproxy_config(t))
+        prometheus = t.directory / monitoring.HOME
+        (prometheus / monitoring.RULES).write_text(monitoring.recording_rules())
+        (prometheus / monitoring.CONFIG).write_text(monitoring.prometheus_config(t))
+        self._write_web_targets()
         write_private(t.directory / "supervisord.conf", configs.supervisord_config(t))  # holds the web's secrets
+
+    def _write_web_targets(self) -> None:
+        """Replace Prometheus's web targets file in one rename (it re-reads the file when it changes)."""
+        path = self.topology.directory / monitoring.HOME / monitoring.WEB_TARGETS
+        staged = path.with_suffix(".tmp")
+        staged.write_text(monitoring.web_targets(self.topology))
+        staged.replace(path)
 
     def _start_data_tier(self) -> None:
         t = self.topology
@@ -197,6 +214,8 @@ class Cluster:
             "ON_ERROR_STOP=1",
         ]
         sql = f"CREATE ROLE app LOGIN PASSWORD '{t.secrets['app']}';"
+        # The PostgreSQL exporters' role: reads the statistics views (pg_stat_replication included), nothing else.
+        sql += f"CREATE ROLE monitor LOGIN PASSWORD '{t.secrets['monitor']}' IN ROLE pg_monitor;"
         subprocess.run([*psql, "-d", "postgres", "-c", sql], env=env, check=True, capture_output=True)
         subprocess.run(
             [*psql, "-d", "postgres", "-c", f"CREATE DATABASE {configs.DATABASE} OWNER app;"],
@@ -237,7 +256,7 @@ class Cluster:
             self._remove_namespaces()
             return
         ports = [self.topology.lb_port, self.topology.pg_primary_port, self.topology.pg_replica_port]
-        ports += [n.port for n in self.topology.nodes]
+        ports += [port for n in self.topology.nodes for port in (n.port, n.extra_port) if port]
         wait_until(lambda: not any(listening(p) for p in ports), 15, "every port to close")
 
     def _remove_namespaces(self) -> None:
@@ -265,6 +284,10 @@ class Cluster:
             return self.inside(node, lambda: self._redis(node).ping() is True)
         if node.kind == "haproxy":
             return listening(node.port, self.topology.lb_address)
+        if node.kind == "prometheus":
+            return self.inside(node, lambda: http_ok(self.url(node, node.port, "/-/ready")))
+        if node.kind in monitoring.EXPORTERS:  # its landing page: /metrics would query the server
+            return self.inside(node, lambda: http_ok(self.url(node, node.port, "/")))
         return self.inside(node, lambda: http_ok(self.url(node, node.port, "/readyz")))
 
     def _redis(self, node: Node) -> redis.Redis:
@@ -377,7 +400,12 @@ class Cluster:
                     "address": self.topology.address(node),
                 }
             )
-        return {"lb_url": self.topology.lb_url, "isolated": self.topology.isolated, "nodes": nodes}
+        return {
+            "lb_url": self.topology.lb_url,
+            "prometheus_url": self.topology.prometheus_url,
+            "isolated": self.topology.isolated,
+            "nodes": nodes,
+        }
 
     # ----- faults and repairs --------------------------------------------------------------------------------
     def _postmaster_pid(self, node: Node) -> int:
@@ -519,6 +547,7 @@ class Cluster:
                 self.supervisor.stop(node.name)
                 node.enabled = False
         self.topology.save()
+        self._write_web_targets()
 
     def _haproxy(self, command: str) -> str:
         """One command on HAProxy's admin socket."""

@@ -20,7 +20,7 @@ class Node:
     """One process of the cluster. ``port`` is its client port; ``extra_port`` the peer/REST port if any."""
 
     name: str
-    kind: str  # web, haproxy, postgres, etcd, redis, sentinel
+    kind: str  # web, haproxy, postgres, etcd, redis, sentinel, prometheus, redis-exporter, pg-exporter
     zone: str
     port: int
     extra_port: int = 0
@@ -51,14 +51,17 @@ class Topology:
             nodes.append(Node(f"pg-{zone}", "postgres", zone, free_port(), free_port()))
             nodes.append(Node(f"redis-{zone}", "redis", zone, free_port()))
             nodes.append(Node(f"sentinel-{zone}", "sentinel", zone, free_port()))
+            nodes.append(Node(f"redis-exporter-{zone}", "redis-exporter", zone, free_port()))
+            nodes.append(Node(f"pg-exporter-{zone}", "pg-exporter", zone, free_port()))
         active = zones * web_per_zone
         for index in range(active + SPARE_WEB_SLOTS):
             zone = names[index % zones]
             nodes.append(Node(f"web-{index + 1}", "web", zone, free_port(), enabled=index < active))
-        nodes.append(Node("haproxy", "haproxy", "-", free_port()))
-        passwords = {name: secrets.token_urlsafe(18) for name in ("admin", "replicator", "app", "redis")}
+        balancer = Node("haproxy", "haproxy", "-", free_port(), extra_port=free_port())  # extra: its /metrics
+        nodes += [balancer, Node("prometheus", "prometheus", "-", free_port())]
+        passwords = {name: secrets.token_urlsafe(18) for name in ("admin", "replicator", "app", "monitor", "redis")}
         passwords["secret_key"] = secrets.token_urlsafe(48)
-        return cls(directory.resolve(), names, cart_store, nodes, nodes[-1].port, free_port(), free_port(), passwords)
+        return cls(directory.resolve(), names, cart_store, nodes, balancer.port, free_port(), free_port(), passwords)
 
     def node(self, name: str) -> Node:
         """The node called ``name``; KeyError names the known ones."""
@@ -87,17 +90,20 @@ class Topology:
         """The network namespace a node runs in (None: the host's)."""
         if not self.network:
             return None
-        if node.kind == "haproxy":
+        if node.kind in ("haproxy", "prometheus"):
             return self.net().ns("lb")
         return self.net().ns(f"{'web' if node.kind == 'web' else 'data'}-{node.zone}")
 
     def address(self, node: Node) -> str:
-        """The address a node listens on (127.0.0.1 unless isolated; HAProxy's is the one the web tier uses)."""
+        """The address a node listens on (127.0.0.1 unless isolated; HAProxy's is the one the web tier uses,
+        Prometheus's the public one, for operators on the host)."""
         if not self.network:
             return "127.0.0.1"
         net = self.net()
         if node.kind == "haproxy":
             return net.lb_internal
+        if node.kind == "prometheus":
+            return net.lb_public
         return net.web(node.zone) if node.kind == "web" else net.data(node.zone)
 
     @property
@@ -123,7 +129,12 @@ class Topology:
     def node_services(self, node: Node) -> dict[str, int]:
         """A node's listening ports by service name."""
         if node.kind == "haproxy":
-            return {"shop": self.lb_port, "pg-primary": self.pg_primary_port, "pg-replica": self.pg_replica_port}
+            return {
+                "shop": self.lb_port,
+                "pg-primary": self.pg_primary_port,
+                "pg-replica": self.pg_replica_port,
+                "haproxy-metrics": node.extra_port,
+            }
         if node.kind == "postgres":
             return {"postgres": node.port, "patroni": node.extra_port}
         if node.kind == "etcd":
@@ -133,6 +144,12 @@ class Topology:
     @property
     def lb_url(self) -> str:
         return f"http://{self.lb_address}:{self.lb_port}"
+
+    @property
+    def prometheus_url(self) -> str:
+        """Where operators (the host) reach Prometheus."""
+        node = self.node("prometheus")
+        return f"http://{self.address(node)}:{node.port}"
 
     def save(self) -> None:
         """Write ``state.json`` (mode 0600: it holds the passwords)."""

@@ -18,8 +18,14 @@ HTTP_REQUESTS = Counter("myclothes_http_requests_total", "HTTP requests", ["rout
 HTTP_SECONDS = Histogram(
     "myclothes_http_request_seconds",
     "HTTP request latency",
+    ["route"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
+
+
+def route_of(scope: Scope) -> str:
+    """The route's template (``/products/{slug:str}``), the label every request metric is kept by."""
+    return scope.get("path_template") or "unmatched"
 
 
 def served_by(instance: str) -> BeforeMessageSendHookHandler:
@@ -28,8 +34,7 @@ def served_by(instance: str) -> BeforeMessageSendHookHandler:
     async def hook(message: Message, scope: Scope) -> None:
         if message["type"] == "http.response.start":
             MutableScopeHeaders.from_message(message)["x-served-by"] = instance
-            route = scope.get("path_template") or "unmatched"
-            HTTP_REQUESTS.labels(route=route, status=str(message["status"])).inc()
+            HTTP_REQUESTS.labels(route=route_of(scope), status=str(message["status"])).inc()
 
     return hook
 
@@ -42,7 +47,7 @@ class LatencyMiddleware(ASGIMiddleware):
         try:
             await next_app(scope, receive, send)
         finally:
-            HTTP_SECONDS.observe(time.perf_counter() - started)
+            HTTP_SECONDS.labels(route=route_of(scope)).observe(time.perf_counter() - started)
 
 
 @get("/metrics", include_in_schema=False, sync_to_thread=False)
