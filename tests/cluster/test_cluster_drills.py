@@ -43,7 +43,7 @@ def everything(cluster: Cluster) -> tuple[list[int], list[int]]:
     status = cluster.status()
     pids = [n["pid"] for n in status["nodes"] if n["pid"]] + [cluster.supervisor.supervisord_pid()]
     for node in cluster.topology.of_kind("postgres"):
-        pids.append(cluster._postmaster_pid(node))
+        pids.append(cluster.postmaster_pid(node))
     t = cluster.topology
     ports = [n.port for n in t.nodes] + [n.extra_port for n in t.nodes if n.extra_port]
     return [p for p in pids if p], [*ports, t.pg_primary_port, t.pg_replica_port]

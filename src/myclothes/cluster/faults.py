@@ -156,7 +156,7 @@ class Timeline:
         c, old_redis, events = self.cluster, self.old_redis, self.events
         if old_redis.zone == self.zone and events["redis_refuses_writes"] is None:
             try:
-                c._ask(old_redis, "SET", self.PROBE_KEY, "1")
+                c.ask(old_redis, "SET", self.PROBE_KEY, "1")
             except redis.ResponseError:  # NOREPLICAS: no replica acknowledged within min-replicas-max-lag
                 self._seen("redis_refuses_writes", self.fault_t)
             except redis.RedisError:
@@ -166,9 +166,9 @@ class Timeline:
             others = [n for n in c.topology.of_kind("redis") if n.port == primary and n is not old_redis]
             if others and c.redis_role(others[0]) == "master":
                 self._seen("redis_new_primary", self.fault_t)
-        if events["pg_demoted"] is None and self.old_pg is not None and not c._claims_primary(self.old_pg):
+        if events["pg_demoted"] is None and self.old_pg is not None and not c.claims_primary(self.old_pg):
             self._seen("pg_demoted", self.fault_t)
-        if events["pg_new_primary"] is None and any(c._claims_primary(n) for n in self.others):
+        if events["pg_new_primary"] is None and any(c.claims_primary(n) for n in self.others):
             self._seen("pg_new_primary", self.fault_t)
         if self.heal_t is None:
             return
@@ -181,7 +181,7 @@ class Timeline:
         ):
             self._seen("pg_rejoined", self.heal_t)
         if events["redis_rejoined"] is None:
-            role = c._ask(old_redis, "ROLE")
+            role = c.ask(old_redis, "ROLE")
             if role[0] == b"slave" and role[3] == b"connected":
                 self._seen("redis_rejoined", self.heal_t)
 
