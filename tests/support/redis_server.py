@@ -7,7 +7,7 @@ import signal
 import socket
 from pathlib import Path
 
-from myclothes.processes import Process, free_port, listening
+from myclothes.processes import Process, free_port, listening, sentinel_config
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -78,12 +78,10 @@ class SentinelServer:
 
     def start(self, timeout: float = 10.0) -> SentinelServer:
         self.directory.mkdir(parents=True, exist_ok=True)
+        options = [("down-after-milliseconds", "1000"), ("failover-timeout", "5000"), ("parallel-syncs", "1")]
+        primary = ("127.0.0.1", self.primary_port)
         self.config.write_text(
-            f"port {self.port}\nbind 127.0.0.1\ndir {self.directory}\n"
-            f"sentinel monitor {self.service} 127.0.0.1 {self.primary_port} 2\n"
-            f"sentinel down-after-milliseconds {self.service} 1000\n"
-            f"sentinel failover-timeout {self.service} 5000\n"
-            f"sentinel parallel-syncs {self.service} 1\n"
+            sentinel_config(self.port, "127.0.0.1", self.directory, self.service, primary, 2, options)
         )
         self.process.start(lambda: listening(self.port), timeout)
         return self

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from myclothes import processes
 from myclothes.cluster import monitoring
 from myclothes.cluster.network import exec_prefix
 from myclothes.cluster.topology import Node, Topology
@@ -165,11 +166,14 @@ def sentinel_options(topology: Topology) -> list[tuple[str, str]]:
 
 def sentinel_config(topology: Topology, node: Node, primary_port: int) -> str:
     """One Sentinel (quorum 2 of 3), generated fresh per cluster since Sentinel rewrites it."""
-    options = "".join(f"sentinel {name} {REDIS_SERVICE} {value}\n" for name, value in sentinel_options(topology))
-    return (
-        f"port {node.port}\nbind {topology.address(node)}\ndir {topology.directory / node.name}\n"
-        f"sentinel monitor {REDIS_SERVICE} {redis_address(topology, primary_port)} {primary_port} {SENTINEL_QUORUM}\n"
-        + options
+    return processes.sentinel_config(
+        node.port,
+        topology.address(node),
+        topology.directory / node.name,
+        REDIS_SERVICE,
+        (redis_address(topology, primary_port), primary_port),
+        SENTINEL_QUORUM,
+        sentinel_options(topology),
     )
 
 
