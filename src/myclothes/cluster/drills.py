@@ -135,6 +135,7 @@ async def _run(
         "generator_lag_p99_ms": round(percentile(load.lag_ms, 0.99), 1),  # the generator itself falling behind
         "capacity_steps": steps,
         "lost_carts": sorted({email for email, _ in load.lost_cart_lines}),
+        "lost_order_ids": [{"customer": email, "order": order} for email, order in load.lost_orders],
         "ops": {op: op_figures([s for s in judged if s.op == op], fault_t, window) for op in OPS},
     }
     if timeline is not None:

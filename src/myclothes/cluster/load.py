@@ -45,6 +45,7 @@ class Load:
         self.slugs: list[str] = []
         self.acknowledged_cart_writes = 0
         self.lost_cart_lines: list[tuple[str, str]] = []
+        self.lost_orders: list[tuple[str, int]] = []  # (customer, order id) acknowledged but not read back
         self.skipped: dict[str, int] = {}  # arrivals that found no idle shopper of the kind they need
         self.lag_ms: list[float] = []  # how late each arrival was sent (the generator itself falling behind)
 
@@ -265,10 +266,8 @@ class Load:
     async def verify(self) -> tuple[int, int]:
         """Read every shopper's cart and orders back; return (lost cart lines, lost orders)."""
         slots = asyncio.Semaphore(16)
-        lost_orders = 0
 
         async def check(shopper: Shopper) -> None:
-            nonlocal lost_orders
             async with slots:
                 for _ in range(60):
                     if await self.resync(shopper, None):
@@ -283,16 +282,16 @@ class Load:
                     response = await self.request(shopper, None, api.orders())
                     if response is not None and response.status_code == 200:
                         found = {int(order["id"]) for order in response.json()}
-                        lost_orders += len(set(shopper.orders) - found)
+                        self.lost_orders += [(shopper.email, n) for n in sorted(set(shopper.orders) - found)]
                         return
                     if response is not None and response.status_code == 401:
                         await self.relogin(shopper)
                         continue
                     await asyncio.sleep(0.25)
-                lost_orders += len(shopper.orders)
+                self.lost_orders += [(shopper.email, n) for n in shopper.orders]  # never read back at all
 
         await asyncio.gather(*(check(s) for s in [*self.customers, *self.guests] if s.cookies))
-        return len(self.lost_cart_lines), lost_orders
+        return len(self.lost_cart_lines), len(self.lost_orders)
 
     @property
     def acknowledged_orders(self) -> int:

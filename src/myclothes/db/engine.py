@@ -199,9 +199,9 @@ class SqlDatabase:
             await self.router.start()
             position = current_position()
             min_lsn = position.value if position is not None else None
-            replica, caught_up = self.router.choose(min_lsn)
+            replica, _ = self.router.choose(min_lsn)
             if replica is not None:
-                chosen = await self._replica_connection(stack, replica, None if caught_up else min_lsn)
+                chosen = await self._replica_connection(stack, replica, min_lsn)
                 if chosen is not None:
                     return chosen
         if self.primary_known_down():
@@ -212,8 +212,8 @@ class SqlDatabase:
     async def _replica_connection(
         self, stack: AsyncExitStack, replica: Replica, min_lsn: int | None
     ) -> AsyncConnection | ReplicaConnection | None:
-        """A connection to ``replica``; if it has not replayed ``min_lsn``, the primary's instead when the primary
-        answers in time. None when the replica fails (it leaves the rotation)."""
+        """A connection to ``replica`` that has replayed ``min_lsn`` (HAProxy may send it to another standby than the
+        probe's), else the primary's when it answers in time. None when the replica fails (it leaves the rotation)."""
         connection = replica.engine.connect()
         try:
             await connection.start()

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 from tests.integration.data_tier.conftest import fallbacks, fresh_database, queries, shop_for
 from tests.support.postgres import PostgresCluster
+from tests.support.tcp_proxy import TcpProxy
 
 from myclothes.client import CARD
 from myclothes.domain.catalog import CatalogQuery
@@ -117,3 +118,36 @@ async def test_every_shopper_sees_their_own_writes_while_other_reads_use_the_rep
               f"{replica_reads:.0f} replica statements")  # fmt: skip
     finally:
         await database.dispose()
+
+
+async def test_a_replica_address_balanced_over_standbys_still_reads_your_writes() -> None:
+    """In the cluster the replica address is HAProxy over every standby: the router's probe reaches one of them, a
+    read's new connection may reach another that is behind (a rejoined old primary catching up). The read must check
+    the standby it reached, not trust the probe's."""
+    with PostgresCluster(standbys=2) as cluster:
+        ahead, behind = cluster.standbys
+        behind.set_conf(recovery_min_apply_delay="3s")
+        url = await fresh_database(cluster, products=5)
+        balancer = TcpProxy(ahead.port).start()
+        name = url.rsplit("/", 1)[1]
+        replica_url = f"postgresql+asyncpg://postgres@127.0.0.1:{balancer.port}/{name}"
+        shop = shop_for(cluster, url, database_replica_urls=(replica_url,), replica_max_lag_s=30.0)
+        database = shop.database
+        try:
+            position = database.track_session_lsn(None)
+            customer = await shop.accounts.register("balanced@example.com", "correct horse battery", "Balanced")
+            await shop.accounts.add_address(customer.id, _address("Just Written Road"))
+            router = database.router  # type: ignore[attr-defined]
+            await router.start()
+            for _ in range(100):  # the probe (its connection reaches the standby that is ahead) sees the write
+                await router.probe_once()
+                if router.choose(position.value) == (router.replicas[0], True):
+                    break
+                await asyncio.sleep(0.05)
+            balancer.target = ("127.0.0.1", behind.port)  # new connections now reach the standby 3 s behind
+            database.track_session_lsn(position.lsn)
+            seen = [a.line1 for a in await shop.accounts.addresses(customer.id)]
+            assert seen == ["Just Written Road"]
+        finally:
+            await database.dispose()
+            balancer.stop()
