@@ -166,15 +166,9 @@ def sentinel_options(topology: Topology) -> list[tuple[str, str]]:
 
 def sentinel_config(topology: Topology, node: Node, primary_port: int) -> str:
     """One Sentinel (quorum 2 of 3), generated fresh per cluster since Sentinel rewrites it."""
-    return processes.sentinel_config(
-        node.port,
-        topology.address(node),
-        topology.directory / node.name,
-        REDIS_SERVICE,
-        (redis_address(topology, primary_port), primary_port),
-        SENTINEL_QUORUM,
-        sentinel_options(topology),
-    )
+    primary = (redis_address(topology, primary_port), primary_port)
+    where = (node.port, topology.address(node), topology.directory / node.name)
+    return processes.sentinel_config(*where, REDIS_SERVICE, primary, SENTINEL_QUORUM, sentinel_options(topology))
 
 
 def haproxy_config(topology: Topology) -> str:
