@@ -3,28 +3,16 @@ profiles (viewport, pixel ratio, touch, mobile user agent) played by the same Ch
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from tests.support.chromium import launch
 from tests.support.server import ShopServer
 
 from myclothes.client import PASSWORD
 
-CHROMIUM = os.environ.get("MYCLOTHES_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 DESKTOP = "desktop"
 # profile name (the screenshots' folder) -> Playwright device
 PHONES = {"iphone-se": "iPhone SE", "pixel-7": "Pixel 7"}
@@ -34,15 +22,13 @@ BROWSER_ADMIN = "browser-admin@example.com"
 
 @pytest.fixture(scope="module")  # module scope: Playwright's sync loop must stop before async tests run
 def playwright() -> Iterator[Playwright]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (apt-get install -y chromium)")
     with sync_playwright() as playwright:
         yield playwright
 
 
 @pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    browser = launch(playwright)
     yield browser
     browser.close()
 

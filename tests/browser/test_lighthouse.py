@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 from tests.browser.checks import ROOT
-from tests.browser.conftest import CHROMIUM
 from tests.conftest import artifacts_dir
+from tests.support.chromium import CHROMIUM
 from tests.support.server import ShopServer
 
 pytestmark = pytest.mark.browser

@@ -11,16 +11,20 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Page, sync_playwright
 from tests.conftest import artifacts_dir
+from tests.support.chromium import launch
 
 from myclothes.cluster.manager import Cluster
-from myclothes.processes import listening, pid_alive, wait_until
+from myclothes.processes import Process, free_port, http_ok, listening, pid_alive, wait_until
 
 DRILL_SECONDS = "30"  # the fault at 7.5 s leaves 22 s for recovery plus the 5 s the window adds
 
@@ -63,6 +67,17 @@ def cluster() -> Iterator[Cluster]:
     yield cluster
     cluster.down()
     shutil.rmtree(directory, ignore_errors=True)  # the reports were copied to test-artifacts/
+
+
+@pytest.fixture(scope="module")
+def dashboard(cluster: Cluster) -> Iterator[str]:
+    """`cluster dashboard` as an operator runs it, on a free port; its URL."""
+    url = f"http://127.0.0.1:{free_port()}"
+    command = [sys.executable, "-m", "myclothes.cli", "cluster", "dashboard", "--port", url.rsplit(":", 1)[1]]
+    command += ["--dir", str(cluster.topology.directory)]
+    process = Process(command, artifacts_dir() / "dashboard" / "dashboard.log").start(lambda: http_ok(f"{url}/"))
+    yield url
+    process.stop()
 
 
 def drill(cluster: Cluster, name: str, *extra: str) -> dict[str, Any]:
@@ -161,6 +176,36 @@ def test_prometheus_scrapes_every_tier_and_records_the_request_rate_per_operatio
     assert p99["result"] and float(p99["result"][0]["value"][1]) > 0
 
 
+def test_dashboard_serves_every_node_probed_once_for_many_browsers_and_the_browse_rate(
+    cluster: Cluster, dashboard: str
+) -> None:
+    page = httpx.get(f"{dashboard}/")
+    assert page.status_code == 200 and "/uplot/uPlot.iife.min.js" in page.text
+    uplot = httpx.get(f"{dashboard}/uplot/uPlot.iife.min.js")  # from node_modules (package-lock.json)
+    assert uplot.status_code == 200 and "uPlot" in uplot.text
+    with ThreadPoolExecutor(4) as pool:  # four browsers at once: one round of probes, one answer
+        answers = list(pool.map(lambda _: httpx.get(f"{dashboard}/api/status", timeout=10).json(), range(4)))
+    assert len({answer["at"] for answer in answers}) == 1, answers
+    print(f"Cluster.status() took {answers[0]['took_ms']} ms")
+    nodes = {n["name"]: n for n in answers[0]["status"]["nodes"]}
+    assert set(nodes) == {n.name for n in cluster.topology.nodes}
+    assert all(n["healthy"] for n in nodes.values() if n["role"] != "spare"), nodes
+    assert sorted(n["role"] for n in nodes.values() if n["kind"] == "postgres") == ["primary", "replica", "standby"]
+    metrics: dict[str, Any] = {}
+
+    def browse_recorded() -> bool:
+        assert httpx.get(f"{cluster.topology.lb_url}/products").status_code == 200
+        metrics.update(httpx.get(f"{dashboard}/api/metrics", timeout=10).json())
+        [requests] = [p for p in metrics["panels"] if p["id"] == "requests"]
+        browse = [s["values"] for s in requests["series"] if s["label"] == "browse"]
+        return bool(browse) and any(v for v in browse[0][-3:])
+
+    wait_until(browse_recorded, timeout=30, what="a browse rate through the dashboard", interval=0.5)
+    assert metrics["available"]
+    assert [p["id"] for p in metrics["panels"]] == ["requests", "errors", "p99", "carts", "cache", "lag", "cpu"]
+    assert {len(p["times"]) for p in metrics["panels"]} == {151}  # five minutes every 2 s
+
+
 def test_the_balancers_request_id_finds_exactly_one_web_log_line(cluster: Cluster) -> None:
     lb_url = cluster.topology.lb_url
     response = httpx.get(f"{lb_url}/products", headers={"X-Request-ID": "chosen-by-the-client"})
@@ -256,14 +301,72 @@ def test_kill_and_start_bring_a_node_down_and_back_and_supervisord_replaces_a_de
     assert status[replica["name"]]["healthy"] and status["pg-a"]["role"] == "primary"
 
 
+def zone_health(page: Page, zone: str) -> dict[str, str]:
+    """What the dashboard page shows for each node of ``zone``: up, down or spare."""
+    script = "items => Object.fromEntries(items.map(item => [item.dataset.node, item.dataset.health]))"
+    return dict(page.eval_on_selector_all(f'[data-zone="{zone}"] [data-node]', script))
+
+
+def browse_rate(page: Page) -> float:
+    """The browse request rate the dashboard's request chart shows as its latest figure (0 when none)."""
+    script = "() => document.querySelector('[data-panel=requests] [data-series=browse]')?.dataset.value || '0'"
+    return float(page.evaluate(script))
+
+
+def watch(page: Page, running: Future[Any] | None, check: Callable[[], bool], what: str, timeout: float = 120) -> None:
+    """Poll the page until ``check()``; fail at once if the drill (``running``) ended first, with its own error."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if running is not None and running.done():
+            running.result()
+            raise AssertionError(f"the drill ended before {what}")
+        assert time.monotonic() < deadline, f"timed out after {timeout:.0f} s waiting for {what}"
+        page.wait_for_timeout(250)
+
+
+@pytest.mark.browser
 def test_zone_outage_of_the_zone_holding_both_primaries_keeps_browse_serving_and_loses_nothing(
-    cluster: Cluster,
+    cluster: Cluster, dashboard: str
 ) -> None:
+    """The drill, watched on the dashboard in Chromium: screenshots before, about 2 s into the outage and healed."""
     leader = cluster.pg_leader()
     redis_port = cluster.redis_primary_port()
     assert leader is not None and leader.zone == "a"
     assert cluster.topology.node("redis-a").port == redis_port
-    report = drill(cluster, "zone-outage", "--zone", "a")
+    shots = artifacts_dir() / "dashboard"
+    shots.mkdir(parents=True, exist_ok=True)
+    zone_a = {n.name for n in cluster.topology.nodes if n.zone == "a" and n.enabled}
+    with sync_playwright() as playwright, ThreadPoolExecutor(1) as pool:
+        browser = launch(playwright)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(dashboard)
+        running = pool.submit(drill, cluster, "zone-outage", "--zone", "a")
+
+        def whole() -> bool:
+            health = zone_health(page, "a")
+            return bool(health) and "down" not in health.values()
+
+        watch(page, running, lambda: whole() and browse_rate(page) > 0, "shopper load on a whole cluster")
+        page.screenshot(path=shots / "1-before.png", full_page=True)
+
+        watch(page, running, lambda: zone_health(page, "a").get("pg-a") == "down", "zone a down on the dashboard")
+        page.wait_for_timeout(2000)
+        page.screenshot(path=shots / "2-zone-a-down.png", full_page=True)
+        down = zone_health(page, "a")
+        others = {**zone_health(page, "b"), **zone_health(page, "c"), **zone_health(page, "-")}
+        rate = browse_rate(page)
+        page.set_viewport_size({"width": 420, "height": 900})
+        page.wait_for_timeout(500)
+        page.screenshot(path=shots / "2-zone-a-down-narrow.png", full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 900})
+        assert {name: down[name] for name in zone_a} == dict.fromkeys(zone_a, "down"), down
+        assert others["haproxy"] == others["web-2"] == others["web-3"] == "up", others  # the store still serves
+        assert rate > 0, "the dashboard's request chart shows no browse traffic during the outage"
+
+        report = running.result()  # the drill heals the zone at its end
+        watch(page, None, whole, "zone a back on the dashboard", timeout=60)
+        page.screenshot(path=shots / "3-healed.png", full_page=True)
+        browser.close()
     assert_slo(report)
     assert report["pg_failovers"] == 1 and report["redis_failovers"] == 1
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from myclothes.cluster.dashboard import DEFAULT_PORT, serve
 from myclothes.cluster.drills import DRILLS, run_drill
 from myclothes.cluster.manager import Cluster
 
@@ -34,6 +35,9 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     if action == "up":
         cluster = Cluster.up(directory, args.zones, args.web_per_zone, args.cart_store, args.isolate)
         print(_table(cluster.status()))
+        return 0
+    if action == "dashboard":
+        serve(directory.resolve(), args.port)
         return 0
     cluster = Cluster.open(directory)
     if action == "status":
@@ -117,6 +121,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     actions.add_parser("partition", help="cut a zone off the network (isolated clusters)").add_argument("zone")
     actions.add_parser("heal", help="undo partitions and start every stopped node")
     actions.add_parser("scale", help="scale the web tier: web=N").add_argument("spec")
+    dashboard = actions.add_parser("dashboard", help="a live page of the zones' nodes and the metrics (127.0.0.1)")
+    dashboard.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
     for action in actions.choices.values():
         action.add_argument("--dir", default=DEFAULT_DIR, help=f"cluster directory (default {DEFAULT_DIR})")
     cluster.set_defaults(func=cmd_cluster)
