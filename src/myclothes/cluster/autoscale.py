@@ -97,7 +97,8 @@ class TargetTracking:
             return self._done(Decision(now, current, metric, desired, "out", f"above target ({wanted} wanted)"))
         if desired == current:
             self.below_since = None
-            return Decision(now, current, metric, desired, "hold", "at target")
+            reason = "at target" if wanted == desired else f"{wanted} wanted, within [{p.minimum}, {p.maximum}]"
+            return Decision(now, current, metric, desired, "hold", reason)
         if self.below_since is None:
             self.below_since, self.highest_below = now, desired
         self.highest_below = max(self.highest_below, desired)
