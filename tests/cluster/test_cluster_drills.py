@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,6 +28,7 @@ from myclothes.cluster.manager import Cluster
 from myclothes.processes import Process, free_port, http_ok, listening, pid_alive, wait_until
 
 DRILL_SECONDS = "30"  # the fault at 7.5 s leaves 22 s for recovery plus the 5 s the window adds
+SPIKE_SECONDS = "75"  # load-spike: 11 s low, 26 s high (a scale-out), 38 s low (a scale-in needs 8 s below target)
 
 
 def myclothes(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
@@ -80,7 +82,8 @@ def dashboard(cluster: Cluster) -> Iterator[str]:
     process.stop()
 
 
-def drill(cluster: Cluster, name: str, *extra: str) -> dict[str, Any]:
+def run_drill(cluster: Cluster, name: str, *extra: str, seconds: str = DRILL_SECONDS) -> dict[str, Any]:
+    """Run one drill through the CLI; check its files and exit status, keep them as artifacts; its report."""
     report_dir = cluster.topology.directory / "reports" / name
     result = myclothes(
         "drill",
@@ -88,18 +91,27 @@ def drill(cluster: Cluster, name: str, *extra: str) -> dict[str, Any]:
         "--dir",
         str(cluster.topology.directory),
         "--duration",
-        DRILL_SECONDS,
+        seconds,
         "--report",
         str(report_dir),
         *extra,
+        timeout=420,
     )
     assert (report_dir / "report.json").exists(), result.stderr[-3000:]
     report = json.loads((report_dir / "report.json").read_text())
+    shutil.copytree(
+        report_dir, artifacts_dir() / "cluster-drills" / f"{report['cart_store']}-{name}", dirs_exist_ok=True
+    )
     assert (report_dir / "report.md").read_text().startswith(f"# Drill `{name}`")
     assert (report_dir / "throughput.png").read_bytes()[:4] == b"\x89PNG"
     samples = (report_dir / "samples.csv").read_text().splitlines()
     assert samples[0] == "t_s,op,status,latency_ms,request,served_by" and len(samples) > report["requests"]
     assert result.returncode == (0 if report["passed"] else 1), result.stderr[-3000:]
+    return report
+
+
+def drill(cluster: Cluster, name: str, *extra: str) -> dict[str, Any]:
+    report = run_drill(cluster, name, *extra)
     for key in (
         "acknowledged_cart_writes",
         "lost_cart_writes",
@@ -119,9 +131,6 @@ def drill(cluster: Cluster, name: str, *extra: str) -> dict[str, Any]:
         assert {"sent", "ok", "availability", "p50_ms", "p99_ms", "error_window_s", "recovery_s"} <= set(figures)
         assert figures["sent"] > 0
     assert report["acknowledged_cart_writes"] > 0 and report["acknowledged_orders"] > 0
-    shutil.copytree(
-        report_dir, artifacts_dir() / "cluster-drills" / f"{report['cart_store']}-{name}", dirs_exist_ok=True
-    )
     return report
 
 
@@ -279,9 +288,39 @@ def test_scale_fills_a_predeclared_haproxy_slot_and_drains_it_again(cluster: Clu
     assert myclothes("cluster", "scale", "web=4", "--dir", directory).returncode == 0
     served = {httpx.get(f"{cluster.topology.lb_url}/healthz").headers["x-served-by"] for _ in range(12)}
     assert served == {"web-1", "web-2", "web-3", "web-4"}
-    assert myclothes("cluster", "scale", "web=3", "--dir", directory).returncode == 0
+    answers: list[tuple[int, str]] = []
+    stop = threading.Event()
+
+    def shop() -> None:  # requests all through the drain of web-4: none may fail
+        with httpx.Client(base_url=cluster.topology.lb_url, timeout=5) as client:
+            while not stop.is_set():
+                try:
+                    response = client.get("/api/products")
+                    answers.append((response.status_code, response.headers.get("x-served-by", "")))
+                except httpx.HTTPError as error:
+                    answers.append((0, str(error)))
+
+    shopper = threading.Thread(target=shop)
+    shopper.start()
+    try:
+        assert myclothes("cluster", "scale", "web=3", "--dir", directory).returncode == 0
+    finally:
+        stop.set()
+        shopper.join()
+    assert answers and {status for status, _ in answers} == {200}
     served = {httpx.get(f"{cluster.topology.lb_url}/healthz").headers["x-served-by"] for _ in range(12)}
     assert served == {"web-1", "web-2", "web-3"}
+
+
+def test_load_spike_scales_the_web_tier_out_and_back_in_and_no_request_fails_because_of_it(cluster: Cluster) -> None:
+    report = run_drill(cluster, "load-spike", seconds=SPIKE_SECONDS)
+    actions = [event["action"] for event in report["scale_events"]]
+    assert "out" in actions and "in" in actions, report["autoscaler_log"][-20:]
+    assert report["scaling_failures"] == 0, report["scaling_failed_requests"]
+    assert report["lost_cart_writes"] == 0 and report["lost_orders"] == 0 and report["acknowledged_orders"] > 0
+    assert max(n for _, n in report["web_count"]) > report["policy"]["minimum"]
+    assert report["passed"], report["criteria"]
+    assert len(Cluster.open(cluster.topology.directory).running_web()) == 3  # back to its size before the drill
 
 
 def test_kill_and_start_bring_a_node_down_and_back_and_supervisord_replaces_a_dead_web_process(

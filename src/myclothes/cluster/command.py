@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
+import threading
 from pathlib import Path
 from typing import Any
 
+from myclothes.cluster.autoscale import TARGET_CPU, Autoscaler, Policy, PrometheusCpu
 from myclothes.cluster.dashboard import DEFAULT_PORT, serve
 from myclothes.cluster.drills import DRILLS, run_drill
 from myclothes.cluster.manager import Cluster
@@ -65,6 +68,25 @@ def cmd_cluster(args: argparse.Namespace) -> int:
             return 2
         cluster.scale(int(count))
         print(f"web tier at {count} processes")
+    elif action == "autoscale":
+        return _autoscale(cluster, args)
+    return 0
+
+
+def _autoscale(cluster: Cluster, args: argparse.Namespace) -> int:
+    """Run the autoscaler in the foreground until Ctrl-C or SIGTERM; one JSON line per decision."""
+    slots = len(cluster.topology.of_kind("web"))
+    maximum = args.max or slots
+    if maximum > slots:
+        print(f"--max {maximum}: this cluster has {slots} web slots (topology SPARE_WEB_SLOTS)")
+        return 2
+    policy = Policy(
+        args.min, maximum, args.target, args.scale_out_cooldown, args.scale_in_cooldown, args.scale_in_after
+    )
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    Autoscaler(cluster, policy, PrometheusCpu(cluster.topology.prometheus_url), print, args.interval).run(stop)
     return 0
 
 
@@ -123,6 +145,16 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     actions.add_parser("scale", help="scale the web tier: web=N").add_argument("spec")
     dashboard = actions.add_parser("dashboard", help="a live page of the zones' nodes and the metrics (127.0.0.1)")
     dashboard.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
+    autoscale = actions.add_parser("autoscale", help="scale the web tier on its CPU until Ctrl-C (target tracking)")
+    autoscale.add_argument("--min", type=int, default=2, help="fewest web processes (default 2)")
+    autoscale.add_argument("--max", type=int, help="most web processes (default: every pre-declared slot)")
+    autoscale.add_argument(
+        "--target", type=float, default=TARGET_CPU, help=f"CPU cores per web process to keep (default {TARGET_CPU})"
+    )
+    autoscale.add_argument("--scale-out-cooldown", type=float, default=30.0, help="seconds between scale-outs")
+    autoscale.add_argument("--scale-in-cooldown", type=float, default=60.0, help="seconds after any scaling")
+    autoscale.add_argument("--scale-in-after", type=float, default=60.0, help="seconds below target before a scale-in")
+    autoscale.add_argument("--interval", type=float, default=1.0, help="seconds between decisions")
     for action in actions.choices.values():
         action.add_argument("--dir", default=DEFAULT_DIR, help=f"cluster directory (default {DEFAULT_DIR})")
     cluster.set_defaults(func=cmd_cluster)

@@ -24,6 +24,8 @@ CART_WINDOW_PARTITION_S = 4.5
 
 def judge(r: dict[str, Any]) -> tuple[bool, list[str]]:
     """The service-level criteria every drill is held to; (passed, each criterion with its outcome)."""
+    if r["drill"] == "load-spike":
+        return _verdict(scaling_checks(r) + work_checks(r))
     ops = r["ops"]
     browse = ops["browse"]
     p99_bound = BROWSE_P99_PARTITION_MS if r["drill"] == "zone-partition" else BROWSE_P99_MS
@@ -40,12 +42,6 @@ def judge(r: dict[str, Any]) -> tuple[bool, list[str]]:
         checks.append((f"{op} error window {window} s <= {cart_bound:g} s", window <= cart_bound))
     checkout = ops["checkout"]
     checks.append((f"checkout error window {checkout['error_window_s']} s <= 12 s", checkout["error_window_s"] <= 12))
-    checks.append((f"no 500 answers ({r['server_errors_500']})", r["server_errors_500"] == 0))
-    if r["cart_store"] == "memory" and r["drill"] == "web-kill":
-        checks.append((f"memory cart store: {r['lost_cart_writes']} cart lines lost (reported, expected)", True))
-    else:
-        checks.append((f"0 acknowledged cart writes lost ({r['lost_cart_writes']})", r["lost_cart_writes"] == 0))
-    checks.append((f"0 acknowledged orders lost ({r['lost_orders']})", r["lost_orders"] == 0))
     checks.append((f"never two primaries (max {r['max_primaries']})", r["max_primaries"] <= 1))
     expected = r["expected_failovers"] or {"pg": 0, "redis": 0}
     checks.append(
@@ -55,15 +51,41 @@ def judge(r: dict[str, Any]) -> tuple[bool, list[str]]:
             r["pg_failovers"] <= expected["pg"] and r["redis_failovers"] <= expected["redis"],
         )
     )
-    checks += drill_checks(r)
-    checks.append(
-        (
-            f"acknowledged work to verify ({r['acknowledged_cart_writes']} cart writes, "
-            f"{r['acknowledged_orders']} orders)",
-            r["acknowledged_cart_writes"] > 0,
-        )
-    )
+    return _verdict(checks + drill_checks(r) + work_checks(r))
+
+
+def _verdict(checks: list[tuple[str, bool]]) -> tuple[bool, list[str]]:
     return all(ok for _, ok in checks), [f"{'PASS' if ok else 'FAIL'}: {text}" for text, ok in checks]
+
+
+def work_checks(r: dict[str, Any]) -> list[tuple[str, bool]]:
+    """No 500, and every acknowledged cart line and order read back (there must be some to read)."""
+    checks = [(f"no 500 answers ({r['server_errors_500']})", r["server_errors_500"] == 0)]
+    if r["cart_store"] == "memory" and r["drill"] == "web-kill":
+        checks.append((f"memory cart store: {r['lost_cart_writes']} cart lines lost (reported, expected)", True))
+    else:
+        checks.append((f"0 acknowledged cart writes lost ({r['lost_cart_writes']})", r["lost_cart_writes"] == 0))
+    checks.append((f"0 acknowledged orders lost ({r['lost_orders']})", r["lost_orders"] == 0))
+    work = f"{r['acknowledged_cart_writes']} cart writes, {r['acknowledged_orders']} orders"
+    checks.append((f"acknowledged work to verify ({work})", r["acknowledged_cart_writes"] > 0))
+    return checks
+
+
+def scaling_checks(r: dict[str, Any]) -> list[tuple[str, bool]]:
+    """load-spike: the autoscaler went out and back in, and no request failed because of it."""
+
+    def when(action: str) -> list[str]:
+        return [f"{e['from']}->{e['to']} at {e['at_s']} s" for e in r["scale_events"] if e["action"] == action]
+
+    outs, ins = when("out"), when("in")
+    drains = [c for e in r["scale_events"] for c in e["changes"] if c["action"] == "drained"]
+    cut = sum(c.get("in_flight_left", 0) for c in drains)
+    return [
+        (f"0 failed requests caused by scaling ({r['scaling_failures']})", r["scaling_failures"] == 0),
+        (f"every drain ended with nothing in flight ({len(drains)} drained, {cut} requests left)", cut == 0),
+        (f"at least one scale-out ({', '.join(outs) or 'none'})", bool(outs)),
+        (f"at least one scale-in ({', '.join(ins) or 'none'})", bool(ins)),
+    ]
 
 
 def drill_checks(r: dict[str, Any]) -> list[tuple[str, bool]]:

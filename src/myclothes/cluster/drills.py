@@ -1,9 +1,10 @@
 """Failure drills: open-loop shopper load through the load balancer, one injected fault, a heal, a full read-back.
 
-Every drill first measures what the cluster can carry (``--rate auto``: a short ramp) and then offers half of it,
-injects its fault a quarter of the way in, heals after the load, retries every checkout whose outcome was unknown,
-and reads every acknowledged cart line and order back. The same service-level criteria (cluster/criteria.py) apply
-to every drill.
+Every fault drill (and ``soak``) first measures what the cluster can carry (``--rate auto``: a short ramp) and then
+offers half of it, injects its fault a quarter of the way in, heals after the load, retries every checkout whose
+outcome was unknown, and reads every acknowledged cart line and order back. The same service-level criteria
+(cluster/criteria.py) apply to every drill. ``load-spike`` injects no fault: it steps the load up and down under the
+autoscaler (cluster/spike.py) and is held to criteria of its own.
 """
 
 from __future__ import annotations
@@ -23,15 +24,17 @@ from myclothes.cluster.manager import Cluster
 from myclothes.cluster.report import (
     error_window_s,
     fault_window,
+    load_figures,
     op_figures,
     percentile,
     recovery_s,
     write_report,
 )
+from myclothes.cluster.spike import run_load_spike
 from myclothes.processes import http_ok, wait_until
 
 FAULT_DRILLS = ("web-kill", "redis-failover", "pg-failover", "zone-outage", "zone-partition", "sentinel-quorum")
-DRILLS = (*FAULT_DRILLS, "soak")
+DRILLS = (*FAULT_DRILLS, "soak", "load-spike")
 FAULT_AT = 0.25  # share of the load's duration before the fault
 QUORUM_LOST_AT = 0.6  # sentinel-quorum: when the second Sentinel (and the new primary) go
 
@@ -55,6 +58,8 @@ async def _run(
     load = Load(lb)
     try:
         await load.setup(admin)
+        if drill == "load-spike":  # no fault: the autoscaler under a stepped load (cluster/spike.py)
+            return await run_load_spike(cluster, load, duration, rate, report_dir)
         capacity, steps = (None, []) if rate is not None else await measure_capacity(load)
         offered = rate if rate is not None else max(10.0, round(0.5 * (capacity or 0), 1))
         watch = Watch(cluster)
@@ -114,14 +119,9 @@ async def _run(
         "duration_s": duration,
         "capacity_rps": capacity,
         "offered_rps": offered,
-        "sent_rps": round(len(samples) / duration, 1),
-        "requests": len(samples),
-        "acknowledged_cart_writes": load.acknowledged_cart_writes,
-        "lost_cart_writes": lost_cart,
-        "acknowledged_orders": load.acknowledged_orders,
-        "lost_orders": lost_orders,
-        "errors": sum(1 for s in samples if not s.ok),
-        "server_errors_500": sum(1 for s in samples if s.status == 500),
+        **load_figures(
+            samples, duration, (load.acknowledged_cart_writes, lost_cart), (load.acknowledged_orders, lost_orders)
+        ),
         "error_window_s": error_window_s([s for s in judged if window[0] <= s.t <= window[1]]),
         "recovery_s": recovery_s(judged, fault_t) if fault_t is not None else 0.0,
         "max_primaries": watch.max_primaries,

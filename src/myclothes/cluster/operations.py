@@ -6,6 +6,7 @@ import contextlib
 import os
 import signal
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import redis
@@ -13,13 +14,28 @@ import redis
 from myclothes.cluster import configs, monitoring, network
 from myclothes.cluster.topology import Node
 from myclothes.cluster.view import ClusterView
-from myclothes.processes import pid_alive, wait_gone, wait_until
+from myclothes.processes import http_ok, pid_alive, wait_gone, wait_until
 
 MONITORING = (*monitoring.EXPORTERS, "prometheus")  # started last: they watch the rest
 # Sentinels before Redis: a Redis keeps no data on disk, so one that comes back while the Sentinels still name it
 # primary must wait for them to promote a replica, or it would return empty as primary and its replicas would copy
 # the emptiness (see ``_await_live_redis_primary``).
 START_ORDER = ("etcd", "postgres", "sentinel", "redis", "haproxy", "web", *MONITORING)
+# A drained web process is stopped at the latest after this long: no request outlives the web tier's deadline
+# (MYCLOTHES_REQUEST_DEADLINE_S, 5 s by default).
+DRAIN_TIMEOUT_S = 5.0
+WARM_UP = ("/readyz/write", "/api/products", "/products")  # a write connection, a catalog read, a rendered page
+
+
+@dataclass(frozen=True)
+class SlotChange:
+    """One web slot that ``scale`` filled or drained, with when (``time.monotonic()``) it began and ended."""
+
+    name: str
+    action: str  # "added" (started, ready, taking traffic) or "drained" (no new requests, then stopped)
+    began: float
+    ended: float
+    in_flight_left: int = 0  # drained: sessions still open when the wait gave up (0: a clean drain)
 
 
 def write_private(path: Path, text: str) -> None:
@@ -174,21 +190,54 @@ class ClusterOperations(ClusterView):
                     self.ask(sentinel, "SENTINEL", "SET", service, name, value)
         wait_until(lambda: self.redis_primary_port() == primary.port, 15, f"the Sentinels to name {primary.name}")
 
-    def scale(self, count: int) -> None:
-        """Run exactly ``count`` web processes, filling or draining pre-declared HAProxy slots at runtime."""
+    def scale(self, count: int) -> list[SlotChange]:
+        """Run exactly ``count`` web processes, filling or draining pre-declared HAProxy slots at runtime.
+
+        Added slots start together and take traffic (``state ready``) once each answers ``/readyz`` and has served
+        its first requests (:data:`WARM_UP`). Removed slots
+        are drained first: ``state drain`` (no new request), a wait until HAProxy has no session open to them (at
+        most :data:`DRAIN_TIMEOUT_S`), then ``maint`` and a graceful stop, so no request in flight fails.
+        """
         slots = self.topology.of_kind("web")
         if not 1 <= count <= len(slots):
             raise ValueError(f"web=N must be between 1 and {len(slots)} (the pre-declared slots)")
-        for index, node in enumerate(slots):
-            if index < count and not node.enabled:
-                self._start_processes([node])
+        adding = [n for n in slots[:count] if not n.enabled]
+        draining = [n for n in slots[count:] if n.enabled]
+        changes = []
+        if adding:
+            began = time.monotonic()
+            self._start_processes(adding)
+            for node in adding:
+                self._warm_up(node)
                 self.haproxy(f"set server web/{node.name} state ready")
                 node.enabled = True
-            elif index >= count and node.enabled:
+            changes += [SlotChange(n.name, "added", began, time.monotonic()) for n in adding]
+        if draining:
+            began = time.monotonic()
+            for node in draining:
                 self.haproxy(f"set server web/{node.name} state drain")
-                time.sleep(1.0)
+            left = self._wait_drained([n.name for n in draining])
+            for node in draining:
                 self.haproxy(f"set server web/{node.name} state maint")
-                self.supervisor.stop(node.name)
+            self.supervisor.stop(*(n.name for n in draining))
+            for node in draining:
                 node.enabled = False
+            changes += [SlotChange(n.name, "drained", began, time.monotonic(), left[n.name]) for n in draining]
         self.topology.save()
         self._write_web_targets()
+        return changes
+
+    def _warm_up(self, node: Node) -> None:
+        """A new process's first requests open its database and Redis connections and render its first pages; make
+        them here, before it takes traffic, so that no shopper's request pays for them."""
+        urls = [self.url(node, node.port, path) for path in WARM_UP]
+        self.inside(node, lambda: [http_ok(url, timeout=DRAIN_TIMEOUT_S) for url in urls])
+
+    def _wait_drained(self, names: list[str], timeout: float = DRAIN_TIMEOUT_S) -> dict[str, int]:
+        """Wait until HAProxy has no session open to (and none queued for) the named web servers; what is left."""
+        deadline = time.monotonic() + timeout
+        while True:
+            busy = {name: n for name, n in self.web_sessions().items() if name in names}
+            if not any(busy.values()) or time.monotonic() >= deadline:
+                return {name: busy.get(name, 0) for name in names}
+            time.sleep(0.05)

@@ -83,6 +83,22 @@ def op_figures(samples: Sequence[SampleLike], fault_t: float | None, window: tup
     }
 
 
+def load_figures(
+    samples: Sequence[SampleLike], duration: float, cart_writes: tuple[int, int], orders: tuple[int, int]
+) -> dict[str, Any]:
+    """What every drill reports of its load: sent, failed, and acknowledged then lost (``(acknowledged, lost)``)."""
+    return {
+        "sent_rps": round(len(samples) / duration, 1),
+        "requests": len(samples),
+        "acknowledged_cart_writes": cart_writes[0],
+        "lost_cart_writes": cart_writes[1],
+        "acknowledged_orders": orders[0],
+        "lost_orders": orders[1],
+        "errors": sum(1 for s in samples if not s.ok),
+        "server_errors_500": sum(1 for s in samples if s.status == 500),
+    }
+
+
 def per_second(samples: Sequence[SampleLike], ops: Sequence[str]) -> dict[str, Any]:
     """For each second and operation: success ratio (None without requests) and p99 latency."""
     last = int(max((s.t for s in samples), default=0)) + 1
@@ -154,6 +170,14 @@ def write_report(report: dict[str, Any], samples: Sequence[SampleLike], ops: Seq
         "![success rate and p99 per operation](throughput.png)",
         "",
     ]
+    if report.get("scale_events") is not None:
+        lines += ["## Scaling", "", "| at s | action | web | metric | slots | why |", "|---|---|---|---|---|---|"]
+        for e in report["scale_events"]:
+            slots = ", ".join(f"{c['action']} {c['name']} {c['began']}-{c['ended']} s" for c in e["changes"])
+            lines.append(
+                f"| {e['at_s']} | {e['action']} | {e['from']} -> {e['to']} | {e['metric']} | {slots} | {e['reason']} |"
+            )
+        lines.append("")
     if report["lost_carts"]:
         lines += ["## Carts that lost acknowledged lines", *(f"- {email}" for email in report["lost_carts"]), ""]
     (directory / "report.md").write_text("\n".join(lines))
@@ -166,22 +190,35 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 data = json.load(sys.stdin)
-figure, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+web = data["web_count"]
+rows = 3 if web else 2
+figure, axes_list = plt.subplots(rows, 1, figsize=(9, 3 * rows), sharex=True)
+top, bottom = axes_list[0], axes_list[1]
 for op in data["ops"]:
     top.plot(data["seconds"], [None if v is None else 100 * v for v in data["success"][op]], label=op)
     bottom.plot(data["seconds"], data["p99"][op], label=op)
-for axes in (top, bottom):
+for axes in axes_list:
     if data["fault"] is not None:
-        axes.axvline(data["fault"], color="black", linestyle="--", label="fault")
+        axes.axvline(data["fault"], color="black", linestyle="--", label=data["marks"][0])
     if data["heal"] is not None:
-        axes.axvline(data["heal"], color="tab:blue", linestyle=":", label="heal")
+        axes.axvline(data["heal"], color="tab:blue", linestyle=":", label=data["marks"][1])
+if web:
+    counts = axes_list[2]
+    counts.step([t for t, _ in web], [n for _, n in web], where="post", color="tab:red", label="web processes")
+    counts.set_ylabel("web processes")
+    counts.set_ylim(0, max(n for _, n in web) + 1)
+    sent = counts.twinx()
+    sent.plot(data["seconds"], data["sent"], color="tab:gray", alpha=0.6, label="requests sent per s")
+    sent.set_ylabel("requests sent per s")
+    counts.legend(loc="upper left", fontsize="small")
+    sent.legend(loc="upper right", fontsize="small")
 top.set_ylabel("success %")
 top.set_ylim(-5, 105)
 top.set_title(data["title"])
 top.legend(loc="lower left", fontsize="small", ncol=4)
 bottom.set_ylabel("p99 latency (ms)")
 bottom.set_yscale("log")
-bottom.set_xlabel("seconds since the load started (per second of sending)")
+axes_list[-1].set_xlabel("seconds since the load started (per second of sending)")
 figure.tight_layout()
 figure.savefig(data["path"], dpi=90)
 """
@@ -195,6 +232,8 @@ def _plot(report: dict[str, Any], samples: Sequence[SampleLike], ops: Sequence[s
         "ops": list(ops),
         "fault": report.get("fault_at_s"),
         "heal": report.get("heal_at_s"),
+        "marks": ["load up", "load down"] if "web_count" in report else ["fault", "heal"],
+        "web_count": report.get("web_count"),
         "title": f"drill {report['drill']} at {report['offered_rps']} req/s"
         f" ({'passed' if report['passed'] else 'FAILED'})",
         "path": str(path),

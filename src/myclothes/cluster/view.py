@@ -183,3 +183,20 @@ class ClusterView:
             while chunk := sock.recv(4096):
                 chunks.append(chunk)
         return b"".join(chunks).decode()
+
+    def running_web(self) -> list[str]:
+        """The web slots that take traffic (``cluster scale`` enables and disables them)."""
+        return [n.name for n in self.topology.of_kind("web") if n.enabled]
+
+    def web_sessions(self) -> dict[str, int]:
+        """Requests HAProxy has in flight to (``scur``) or queued for (``qcur``) each web server, from ``show stat``."""
+        lines = self.haproxy("show stat").splitlines()
+        if not lines or not lines[0].startswith("# "):
+            raise RuntimeError(f"unexpected answer to `show stat`: {lines[:1]}")
+        header = lines[0][2:].split(",")
+        rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
+        return {
+            row["svname"]: int(row["scur"] or 0) + int(row["qcur"] or 0)
+            for row in rows
+            if row["pxname"] == "web" and row["svname"] not in ("FRONTEND", "BACKEND")
+        }
