@@ -68,6 +68,11 @@ frontend shop
 
 backend web
   balance roundrobin
+  # A GET sent to a process that dies before answering (a kill, a zone lost) is sent again to another process;
+  # requests that change something are not replayed here (a cart add could count twice; checkout retries are the
+  # client's, with its Idempotency-Key).
+  retry-on conn-failure empty-response
+  http-request disable-l7-retry unless METH_GET
   # A request sent on a reused idle connection to a partitioned web process vanishes (no connect to time out, so no
   # redispatch) and the shopper waits for its own timeout; on a new connection it costs at most timeout connect.
   http-reuse never
