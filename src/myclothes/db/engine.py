@@ -50,7 +50,7 @@ log = logging.getLogger("myclothes.db")
 CHECKOUT_WAIT_S = 2.0  # a pooled primary connection, pre-ping included (a hung server fails it only after
 # the statement timeout, then spends up to 2 s closing it: no one waits for that)
 PRIMARY_DOWN_HOLD_S = 1.0  # after a connection failure, writes are refused at once for this long
-PRIMARY_WAIT_FOR_READ_S = 0.5  # how long a read-your-writes read waits for the primary before using a replica
+PRIMARY_WAIT_FOR_READ_S = 0.25  # how long a read-your-writes read waits for the primary before using a replica
 
 
 class SqlDatabase:
