@@ -18,7 +18,7 @@ from myclothes.domain.events import ProductChanged, StockSold
 from myclothes.passwords import Argon2Hasher
 from myclothes.payments.luhn import LuhnTestGateway
 from myclothes.ports import Cache, CartStore, ClientStateCarrier, Database, PasswordHasher, SessionStore
-from myclothes.redisconn import create_redis
+from myclothes.redisconn import PrimaryHealth, create_redis, create_replica_reader
 from myclothes.services.accounts import AccountService, LoginLimits
 from myclothes.services.admin import AdminService
 from myclothes.services.cart import CartService
@@ -85,10 +85,13 @@ def _stores(settings: Settings, database: SqlDatabase) -> _Stores:
         memory_carts = MemoryCartStore(guest_max_age_s=settings.session_absolute_s)
         return _Stores(memory_carts, MemorySessionStore(), AccountCarts())
     if settings.cart_store == "redis":
-        redis = create_redis(settings)
+        redis, replica, health = create_redis(settings), create_replica_reader(settings), PrimaryHealth()
         wait = settings.wait_for_replica
-        carts = RedisCartStore(redis, settings.session_idle_s, settings.session_absolute_s, wait)
-        return _Stores(carts, RedisSessionStore(redis, wait), AccountCarts(), closers=[redis.aclose])
+        carts = RedisCartStore(redis, settings.session_idle_s, settings.session_absolute_s, wait, replica, health)
+        closers: list[Callable[[], Awaitable[None]]] = [redis.aclose]
+        if replica is not None:
+            closers.append(replica.aclose)
+        return _Stores(carts, RedisSessionStore(redis, wait, replica, health), AccountCarts(), closers=closers)
     cookie = CookieCartStore(CartCookieCodec(settings.secret_keys, settings.session_idle_s), settings.cookie_secure)
     return _Stores(cookie, SqlSessionStore(database), BrowserCarts(), client_state=cookie)
 

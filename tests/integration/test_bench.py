@@ -17,6 +17,8 @@ def test_bench_measures_a_store_against_the_bare_baseline(tmp_path: Path) -> Non
             "myclothes.cli",
             "bench",
             "cart-add:sql",
+            "cart-form:sql",
+            "cart-add:redis",
             "--duration",
             "1",
             "--connections",
@@ -26,19 +28,26 @@ def test_bench_measures_a_store_against_the_bare_baseline(tmp_path: Path) -> Non
         ],
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(out.read_text())
-    bare, store = report["results"]
-    assert (bare["scenario"], store["scenario"]) == ("bare", "cart-add:sql")
-    for result in (bare, store):
-        assert result["rps"] > 0 and result["requests"] > 0 and result["errors"] == 0
+    results = {r["scenario"]: r for r in report["results"]}
+    assert report["results"][0]["scenario"] == "bare"  # the baseline first, then the scenarios asked for
+    assert set(results) == {"bare", "cart-add:sql", "cart-form:sql", "cart-add:redis"}
+    bare, store, form, redis = (results[n] for n in ("bare", "cart-add:sql", "cart-form:sql", "cart-add:redis"))
+    for result in report["results"]:
+        assert result["rps"] > 0 and result["requests"] > 0 and result["errors"] == 0  # the form's 303s count as ok
+        assert result["half_rate_p99_ms"] > 0  # each path measured again at half its rate
     # each path is a share of the bare ASGI baseline measured in the same run; a store's path is slower than bare
     assert store["ratio_to_bare"] == round(store["rps"] / bare["rps"], 3) and store["ratio_to_bare"] < 1
     # the statements each request sent are counted from the store's own metrics (none for the bare app)
     assert bare["db_queries_per_request"] is None and store["db_queries_per_request"] >= 1
-    assert "vs bare" in done.stdout and "cart-add:sql" in done.stdout
+    # and the round trips to Redis: the sql store makes none, the redis store one for the session and one per
+    # cart operation (a Lua script)
+    assert store["redis_round_trips_per_request"] == 0 and redis["redis_round_trips_per_request"] >= 1
+    assert form["db_queries_per_request"] >= 1
+    assert "vs bare" in done.stdout and "cart-form:sql" in done.stdout
 
 
 def test_bench_refuses_unknown_scenarios() -> None:

@@ -182,7 +182,7 @@ def test_cart_store_outage_keeps_the_catalog_and_answers_503(tmp_path: Path) -> 
 def test_cookie_security_flag_is_set_when_configured(tmp_path: Path) -> None:
     with ShopServer(tmp_path, {"MYCLOTHES_CART_STORE": "cookie", "MYCLOTHES_COOKIE_SECURE": "true"}) as server:
         # httpx will not send Secure cookies over http, so pass them by hand.
-        first = httpx.get(f"{server.url}/healthz")
+        first = httpx.get(f"{server.url}/api/categories")
         cookies: dict[str, str] = {}
         take_cookies(cookies, _set_cookies(first))
         assert "__Host-csrftoken" in cookies  # Secure cookies carry the __Host- prefix

@@ -45,7 +45,7 @@ def test_a_cookie_signed_with_a_retired_key_still_posts_and_is_reissued_with_the
         stale.cookies.set("csrftoken", old_cookie)
         refused = stale.post("/api/cart/items", json={"sku": "X", "quantity": 1}, headers={"X-CSRFToken": old_cookie})
         assert refused.status_code == 403
-        reissued = stale.get("/healthz").headers["set-cookie"]
+        reissued = stale.get("/api/categories").headers["set-cookie"]
         assert reissued.startswith("csrftoken=") and old_cookie not in reissued
 
 
@@ -57,7 +57,17 @@ def test_forged_cookies_are_replaced_not_reused_as_the_pages_token(live_server: 
 
 def test_secure_cookies_carry_the_host_prefix(tmp_path: Path) -> None:
     with ShopServer(tmp_path, {"MYCLOTHES_COOKIE_SECURE": "true"}) as server:
-        response = httpx.get(f"{server.url}/healthz")
+        response = httpx.get(f"{server.url}/api/categories")
         cookie = response.headers["set-cookie"]
         assert cookie.startswith("__Host-csrftoken=")
         assert "Secure" in cookie and "Path=/" in cookie and "Domain" not in cookie
+
+
+def test_probes_metrics_and_static_files_mint_no_token(live_server: ShopServer) -> None:
+    """Answers that never carry a form skip the CSRF middleware: no token minted, no cookie set."""
+    for path in ("/healthz", "/readyz", "/metrics", "/static/shop.css"):
+        response = httpx.get(f"{live_server.url}{path}")
+        assert response.status_code == 200, path
+        assert "csrftoken" not in response.headers.get("set-cookie", ""), path
+    for path in ("/", "/api/categories", "/products"):
+        assert httpx.get(f"{live_server.url}{path}").headers["set-cookie"].startswith("csrftoken="), path

@@ -74,3 +74,20 @@ def test_session_position_only_moves_forward() -> None:
     assert position.lsn == "0/3000100"
     position.advance("1/0")
     assert position.value == lsn_to_int("1/0") == 1 << 32
+
+
+async def test_a_hit_on_the_same_bytes_reuses_the_decoded_value_and_new_bytes_are_decoded_again() -> None:
+    cache = MemoryCache()
+    aside = CacheAside(cache, ttl_s=30)
+    key = aside.key("product", "p")
+
+    async def never() -> list[int]:
+        raise AssertionError("a hit must not load")
+
+    await cache.set(key, b"[1,2,3]", 30)
+    first = await aside.get_or_load(key, list[int], never)
+    again = await aside.get_or_load(key, list[int], never)
+    assert first == [1, 2, 3] and again is first  # decoded once
+    await cache.set(key, b"[1,2,4]", 30)  # the entry changed (a refill after a change)
+    changed = await aside.get_or_load(key, list[int], never)
+    assert changed == [1, 2, 4] and changed is not first

@@ -42,7 +42,12 @@ def main(args: argparse.Namespace) -> int:
                 return 2
             if "bare" not in chosen:
                 chosen.insert(0, "bare")  # every run carries its own baseline
-            results = run([scenarios[name] for name in chosen], args.duration, args.connections)
+            results = run(
+                [scenarios[name] for name in chosen],
+                args.duration,
+                args.connections,
+                half_rate=not args.no_half_rate,
+            )
         finally:
             if redis_process is not None:
                 redis_process.stop()
@@ -64,4 +69,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     bench.add_argument("--duration", type=float, default=10.0, help="seconds per scenario (default 10)")
     bench.add_argument("--connections", type=int, default=32, help="concurrent connections (default 32)")
     bench.add_argument("--redis-url", help="use this Redis instead of starting one")
+    bench.add_argument(
+        "--no-half-rate", action="store_true", help="skip the second run of each scenario at half its rate (p99@half)"
+    )
     bench.set_defaults(func=main)

@@ -32,6 +32,8 @@ class Result:
     errors: int
     ratio_to_bare: float | None = None
     db_queries_per_request: float | None = None
+    redis_round_trips_per_request: float | None = None
+    half_rate_p99_ms: float | None = None  # p99 when offered half of ``rps`` (wrk's delay(), per connection)
 
 
 @dataclass
@@ -43,10 +45,13 @@ class Scenario:
     env: dict[str, str] = field(default_factory=dict)
     prepare: Callable[[str], str] | None = None  # base URL -> wrk Lua script
     path: str = "/"
+    workers: int = 1  # more than one: uvicorn's workers and wrk share the machine's cores (nothing pinned)
 
 
-def _pin(core: int) -> list[str]:
-    return ["taskset", "-c", str(core)] if shutil.which("taskset") and (os.cpu_count() or 1) > 1 else []
+def _pin(core: int | None) -> list[str]:
+    if core is None or not shutil.which("taskset") or (os.cpu_count() or 1) < 2:
+        return []
+    return ["taskset", "-c", str(core)]
 
 
 @contextmanager
@@ -74,8 +79,8 @@ def serve(scenario: Scenario, workdir: Path) -> Iterator[str]:
     }
     url = f"http://127.0.0.1:{port}"
     server = Process(
-        [*_pin(0), sys.executable, "-m", "uvicorn", *target, "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "--no-access-log", "--log-level", "warning"],
+        [*_pin(0 if scenario.workers == 1 else None), sys.executable, "-m", "uvicorn", *target, "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(scenario.workers), "--no-access-log", "--log-level", "warning"],
         workdir / f"{scenario.name.replace(':', '-')}.log",
         env=env,
     )  # fmt: skip
@@ -112,10 +117,30 @@ def _required(pattern: str, output: str) -> str:
     return match.group(1)
 
 
-def drive(url: str, script: str | None, duration: float, connections: int, workdir: Path, name: str) -> Result:
+def drive(
+    url: str,
+    script: str | None,
+    duration: float,
+    connections: int,
+    workdir: Path,
+    name: str,
+    pinned: bool = True,
+    rate: float | None = None,
+) -> Result:
+    """wrk for ``duration`` over ``connections``; with ``rate``, each connection waits between requests so that
+    together they offer about ``rate`` requests/s."""
     if not shutil.which("wrk"):
         raise RuntimeError("the benchmark needs wrk: apt-get install -y wrk")
-    args = [*_pin(1), "wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency"]
+    args = [
+        *_pin(1 if pinned else None),
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--latency",
+    ]
+    if rate:
+        script = (script or "") + f"\ndelay = function() return {connections * 1000 / rate:.3f} end\n"
     if script:
         path = workdir / f"{name.replace(':', '-')}.lua"
         path.write_text(script)
@@ -125,20 +150,36 @@ def drive(url: str, script: str | None, duration: float, connections: int, workd
     return Result(name, round(rps, 1), round(p50, 3), round(p99, 3), requests, errors)
 
 
-def run(scenarios: list[Scenario], duration: float, connections: int, warmup: float = 2.0) -> list[Result]:
+def run(
+    scenarios: list[Scenario],
+    duration: float,
+    connections: int,
+    warmup: float = 2.0,
+    half_rate: bool = True,
+) -> list[Result]:
     results = []
     with tempfile.TemporaryDirectory(prefix="myclothes-bench-") as tmp:
         for scenario in scenarios:
-            workdir = Path(tmp) / scenario.name.replace(":", "-")
+            workdir = Path(tmp) / scenario.name.replace(":", "-").replace("@", "-")
             workdir.mkdir()
+            pinned = scenario.workers == 1
             with serve(scenario, workdir) as url:
                 script = scenario.prepare(url) if scenario.prepare else None
                 target = url + scenario.path
-                drive(target, script, warmup, connections, workdir, scenario.name + "-warmup")
-                before = _db_queries(url) if scenario.app == "store" else None
-                result = drive(target, script, duration, connections, workdir, scenario.name)
-                if before is not None and result.requests:
-                    result.db_queries_per_request = round((_db_queries(url) - before) / result.requests, 4)
+                drive(target, script, warmup, connections, workdir, scenario.name + "-warmup", pinned)
+                store = scenario.app == "store"
+                counted = store and pinned  # with several workers, /metrics is one worker's, not the run's
+                before = _counted(url, DB_QUERIES) if counted else None
+                trips = _counted(url, REDIS_TRIPS) if counted else None
+                result = drive(target, script, duration, connections, workdir, scenario.name, pinned)
+                if before is not None and trips is not None and result.requests:
+                    result.db_queries_per_request = round((_counted(url, DB_QUERIES) - before) / result.requests, 4)
+                    spent = _counted(url, REDIS_TRIPS) - trips
+                    result.redis_round_trips_per_request = round(spent / result.requests, 3)
+                if half_rate and result.rps > 0:
+                    half = drive(target, script, duration, connections, workdir, scenario.name + "-half", pinned,
+                                 rate=result.rps / 2)  # fmt: skip
+                    result.half_rate_p99_ms = half.p99_ms
                 results.append(result)
     bare = next((r.rps for r in results if r.scenario == "bare"), None)
     for result in results:
@@ -146,19 +187,27 @@ def run(scenarios: list[Scenario], duration: float, connections: int, warmup: fl
     return results
 
 
-def _db_queries(url: str) -> float:
-    """All SQL statements the store has sent so far (``myclothes_db_queries_total``, every role)."""
+DB_QUERIES = "myclothes_db_queries_total{"  # every SQL statement, every role
+REDIS_TRIPS = "myclothes_redis_round_trips_total{"  # every request to Redis: stores, cache
+
+
+def _counted(url: str, prefix: str) -> float:
+    """The sum of a counter's series in the store's ``/metrics`` (with several workers: the one that answered)."""
     text = httpx.get(f"{url}/metrics", timeout=10).text
-    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith("myclothes_db_queries_total{"))
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(prefix))
 
 
 def report(results: list[Result], json_path: Path | None, meta: dict[str, object]) -> str:
-    lines = [f"{'scenario':<26} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs bare':>8} {'db q/req':>9}"]
+    head = f"{'scenario':<26} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs bare':>8}"
+    lines = [head + f" {'db q/req':>9} {'redis rt':>9} {'p99@half':>9}"]
     for r in results:
-        ratio = f"{r.ratio_to_bare:.0%}" if r.ratio_to_bare is not None else "-"
+        ratio = f"{r.ratio_to_bare:.1%}" if r.ratio_to_bare is not None else "-"
         queries = f"{r.db_queries_per_request:.3f}" if r.db_queries_per_request is not None else "-"
+        trips = f"{r.redis_round_trips_per_request:.2f}" if r.redis_round_trips_per_request is not None else "-"
+        half = f"{r.half_rate_p99_ms:.2f}" if r.half_rate_p99_ms is not None else "-"
         lines.append(
-            f"{r.scenario:<26} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>7} {ratio:>8} {queries:>9}"
+            f"{r.scenario:<26} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>7} {ratio:>8}"
+            f" {queries:>9} {trips:>9} {half:>9}"
         )
     if json_path:
         json_path.write_text(json.dumps({**meta, "results": [asdict(r) for r in results]}, indent=2))

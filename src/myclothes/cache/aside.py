@@ -8,6 +8,8 @@
   primary) and overwrites the marker, while an ordinary fill only adds a missing entry, so a fill from a
   lagging replica that raced the change cannot overwrite the marker with the old value.
 - Keys are versioned: a deploy with a new format never reads old entries.
+- A hit whose bytes are those of the last hit on the key returns the value decoded then (the same object:
+  callers treat cached values as read-only; the domain's are frozen). A hot product was decoded on every request.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ NEGATIVE = b"null"  # what None encodes to: a cached "no such thing"
 STALE = b"\x00stale"  # never valid JSON, so never a value
 GENERATION_TTL_S = 86400.0
 CACHE_REQUESTS = Counter("myclothes_cache_requests_total", "Catalog cache look-ups", ["result"])
+HITS, NEGATIVE_HITS, MISSES = (CACHE_REQUESTS.labels(result=r) for r in ("hit", "negative_hit", "miss"))
+DECODED_KEPT = 4096  # decoded values kept for reuse (the memo is emptied when full)
 
 
 class CacheAside:
@@ -48,6 +52,7 @@ class CacheAside:
         self.negative_ttl_s = negative_ttl_s
         self.stale_window_s = stale_window_s
         self._inflight: dict[str, asyncio.Task[object]] = {}
+        self._decoded: dict[str, tuple[bytes, object]] = {}
 
     @staticmethod
     def key(*parts: str) -> str:
@@ -66,9 +71,9 @@ class CacheAside:
         """The cached value for ``key``, else ``load()`` (``fresh()`` after a change), cached for ``ttl_s``."""
         cached = await self.cache.get(key)
         if cached is not None and cached != STALE:
-            CACHE_REQUESTS.labels(result="negative_hit" if cached == NEGATIVE else "hit").inc()
-            return msgspec.json.decode(cached, type=kind)
-        CACHE_REQUESTS.labels(result="miss").inc()
+            (NEGATIVE_HITS if cached == NEGATIVE else HITS).inc()
+            return cast(T, self._decode(key, cached, kind))
+        MISSES.inc()
         after_change = cached == STALE
         loader = fresh if after_change and fresh is not None else load
         ttl = self.ttl_s if ttl_s is None else ttl_s
@@ -84,6 +89,16 @@ class CacheAside:
             return value
 
         return cast(T, await self._single_flight(key, fill))
+
+    def _decode(self, key: str, cached: bytes, kind: type[T]) -> object:
+        kept = self._decoded.get(key)
+        if kept is not None and (kept[0] is cached or kept[0] == cached):
+            return kept[1]
+        value = msgspec.json.decode(cached, type=kind)
+        if len(self._decoded) >= DECODED_KEPT:
+            self._decoded.clear()
+        self._decoded[key] = (cached, value)
+        return value
 
     async def _single_flight(self, key: str, fill: Callable[[], Awaitable[object]]) -> object:
         task = self._inflight.get(key)

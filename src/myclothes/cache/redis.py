@@ -25,10 +25,12 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from myclothes.cache.memory import MemoryCache
+from myclothes.redisconn import ROUND_TRIPS
 
 log = logging.getLogger("myclothes.cache.redis")
 CHANNEL = "myclothes:cache:invalidate"
 OPERATION_DEADLINE_S = 0.5  # a cache look-up must never cost more than the database query it saves
+CACHE_TRIPS = ROUND_TRIPS.labels(client="cache")
 
 
 class RedisCache:
@@ -93,6 +95,7 @@ class RedisCache:
             return
         seen = self._invalidations
         try:
+            CACHE_TRIPS.inc()
             async with asyncio.timeout(OPERATION_DEADLINE_S), self._slots:
                 added = await self.client.set(key, value, px=max(1, int(ttl_s * 1000)), nx=True)
         except (RedisError, OSError) as error:
@@ -127,6 +130,7 @@ class RedisCache:
         """Send ``commands`` (queued on a pipeline) in one round trip within the deadline; their answers, or None
         when Redis fails (the breaker then opens)."""
         try:
+            CACHE_TRIPS.inc()
             async with (
                 asyncio.timeout(OPERATION_DEADLINE_S),
                 self._slots,

@@ -18,7 +18,7 @@ from redis.exceptions import ResponseError
 from myclothes.carts.base import LINE_LIMIT_MESSAGE, quantity_limit_message
 from myclothes.domain.cart import MAX_LINES, MAX_QUANTITY, CartLine, MergeChange, validate_quantity
 from myclothes.domain.errors import Conflict
-from myclothes.redisconn import RedisCalls
+from myclothes.redisconn import PrimaryHealth, RedisCalls
 
 PREFIX = "myclothes:v1"
 
@@ -108,8 +108,16 @@ def _lines(flat: list[Any]) -> list[CartLine]:
 class RedisCartStore(RedisCalls):
     name = "redis"
 
-    def __init__(self, client: Redis, idle_s: int, absolute_s: int, wait_for_replica: bool = False) -> None:
-        super().__init__(client, wait_for_replica)
+    def __init__(
+        self,
+        client: Redis,
+        idle_s: int,
+        absolute_s: int,
+        wait_for_replica: bool = False,
+        replica: Redis | None = None,
+        health: PrimaryHealth | None = None,
+    ) -> None:
+        super().__init__(client, wait_for_replica, replica, health)
         self.idle_s = idle_s
         self.absolute_s = absolute_s
         self._add = client.register_script(ADD)
@@ -124,10 +132,10 @@ class RedisCartStore(RedisCalls):
         return [self.idle_s, self.absolute_s, *extra]
 
     async def lines(self, cart_id: str) -> list[CartLine]:
-        async def read() -> dict[bytes | str, bytes | str]:
-            return await self.client.hgetall(self.key(cart_id))
+        async def read(client: Redis) -> dict[bytes | str, bytes | str]:
+            return await client.hgetall(self.key(cart_id))
 
-        found = await self._call(read)
+        found = await self._read(read)
         return _lines([item for pair in found.items() for item in pair])
 
     async def add(self, cart_id: str, sku: str, quantity: int, limit: int = MAX_QUANTITY) -> list[CartLine]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import time
 
-from sqlalchemy import case, delete, func, select, text
+from sqlalchemy import case, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from myclothes.carts.base import check_add, quantity_limit_message
@@ -47,19 +47,13 @@ class SqlCartStore:
             return await self._lines(connection, cart_id)
 
     async def add(self, cart_id: str, sku: str, quantity: int, limit: int = MAX_QUANTITY) -> list[CartLine]:
+        """Two statements: the cart's lines (the checks: line count, quantity limit), then one conditional upsert
+        returning the line's new quantity; the answer is built from both instead of reading the lines again."""
         limit = min(limit, MAX_QUANTITY)
         async with self.database.primary_transaction() as connection:
-            existing = (
-                await connection.execute(
-                    select(cart_lines.c.quantity).where(cart_lines.c.cart_id == cart_id, cart_lines.c.sku == sku)
-                )
-            ).scalar_one_or_none()
-            count = 0
-            if existing is None:
-                count = (
-                    await connection.execute(select(func.count()).where(cart_lines.c.cart_id == cart_id))
-                ).scalar_one()
-            check_add(existing, count, quantity, limit)
+            held = await self._lines(connection, cart_id)
+            existing = next((line.quantity for line in held if line.sku == sku), None)
+            check_add(existing, len(held), quantity, limit)
             statement = self.database.upsert(cart_lines).values(
                 cart_id=cart_id, sku=sku, quantity=quantity, added_at=time.time()
             )
@@ -67,23 +61,22 @@ class SqlCartStore:
                 index_elements=[cart_lines.c.cart_id, cart_lines.c.sku],
                 set_={"quantity": cart_lines.c.quantity + statement.excluded.quantity},
                 where=cart_lines.c.quantity + statement.excluded.quantity <= limit,
-            )
-            result = await connection.execute(statement)
-            if result.rowcount == 0:  # a concurrent add got there first
+            ).returning(cart_lines.c.quantity)
+            now_held = (await connection.execute(statement)).scalar_one_or_none()
+            if now_held is None:  # a concurrent add got there first
                 raise Conflict(quantity_limit_message(limit, limit), field="quantity")
-            lines = await self._lines(connection, cart_id)
         if random.random() < PURGE_CHANCE:
             await self.purge_abandoned(time.time())
-        return lines
+        return _with(held, sku, now_held)
 
     async def set_quantity(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
         validate_quantity(quantity, allow_zero=True)
         if quantity == 0:
             return await self.remove(cart_id, sku)
         async with self.database.primary_transaction() as connection:
-            lines = {line.sku: line.quantity for line in await self._lines(connection, cart_id)}
-            if sku not in lines:
-                check_add(None, len(lines), quantity)
+            held = await self._lines(connection, cart_id)
+            if all(line.sku != sku for line in held):
+                check_add(None, len(held), quantity)
             statement = self.database.upsert(cart_lines).values(
                 cart_id=cart_id, sku=sku, quantity=quantity, added_at=time.time()
             )
@@ -91,7 +84,7 @@ class SqlCartStore:
                 index_elements=[cart_lines.c.cart_id, cart_lines.c.sku], set_={"quantity": quantity}
             )
             await connection.execute(statement)
-            return await self._lines(connection, cart_id)
+        return _with(held, sku, quantity)
 
     async def remove(self, cart_id: str, sku: str) -> list[CartLine]:
         async with self.database.primary_transaction() as connection:
@@ -134,3 +127,11 @@ class SqlCartStore:
             .order_by(cart_lines.c.added_at, cart_lines.c.sku)
         )
         return [CartLine(sku, quantity) for sku, quantity in rows]
+
+
+def _with(held: list[CartLine], sku: str, quantity: int) -> list[CartLine]:
+    """The cart ``held`` (in its order) with ``sku`` now at ``quantity``: a new line goes last (it was added last)."""
+    lines = [CartLine(line.sku, quantity) if line.sku == sku else line for line in held]
+    if all(line.sku != sku for line in held):
+        lines.append(CartLine(sku, quantity))
+    return lines

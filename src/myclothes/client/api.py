@@ -51,8 +51,9 @@ def unique_email(prefix: str = "shopper") -> str:
 
 
 def open_site() -> Call:
-    """The first request of a new browser: its answer carries the CSRF cookie that unsafe requests echo."""
-    return Call("GET", "/healthz")
+    """The first request of a new browser: its answer carries the CSRF cookie that unsafe requests echo (any page
+    or API answer does; probes, metrics and static files do not)."""
+    return Call("GET", "/api/categories")
 
 
 def register(email: str, name: str = "Test Shopper", password: str = PASSWORD) -> Call:

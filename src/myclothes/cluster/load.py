@@ -170,7 +170,7 @@ class Load:
             return True
         status = response.status_code if response is not None else 0
         latency_ms = (time.monotonic() - sent) * 1000
-        self.samples.append(Sample(sent - self.started, op, status, latency_ms, "GET /healthz (prime)"))
+        self.samples.append(Sample(sent - self.started, op, status, latency_ms, f"{api.open_site().label} (prime)"))
         return False
 
     async def write_line(self, shopper: Shopper, sku: str, call: Call) -> None:

@@ -23,6 +23,11 @@ WEB_CHECKS = (
 )
 
 
+# A shopper's GET is answered in milliseconds (the store bounds its own reads well under this; p99 under a zone
+# failover ~0.5 s): one that has had no answer for this long was sent to a process that is gone or cut off.
+GET_SERVER_TIMEOUT = "2s"
+
+
 def balancer_config(
     admin_socket: Path, bind: str, servers: Mapping[str, str], sticky: bool, disabled: Collection[str] = ()
 ) -> str:
@@ -68,10 +73,12 @@ frontend shop
 
 backend web
   balance roundrobin
-  # A GET sent to a process that dies before answering (a kill, a zone lost) is sent again to another process;
-  # requests that change something are not replayed here (a cart add could count twice; checkout retries are the
-  # client's, with its Idempotency-Key).
-  retry-on conn-failure empty-response
+  # A GET sent to a process that dies before answering (a kill) or goes silent (its zone cut off: no answer, no
+  # reset) is sent again to another process, after GET_SERVER_TIMEOUT for the silent one; requests that change
+  # something are not replayed here (a cart add could count twice; checkout retries are the client's, with its
+  # Idempotency-Key) and keep the long server timeout.
+  http-request set-timeout server {GET_SERVER_TIMEOUT} if METH_GET
+  retry-on conn-failure empty-response response-timeout
   http-request disable-l7-retry unless METH_GET
   # A request sent on a reused idle connection to a partitioned web process vanishes (no connect to time out, so no
   # redispatch) and the shopper waits for its own timeout; on a new connection it costs at most timeout connect.

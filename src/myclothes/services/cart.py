@@ -25,6 +25,9 @@ class CartService:
         self._variants: dict[str, tuple[float, VariantListing | None]] = {}
         self._stale: set[str] = set()
         self._refresh: asyncio.Task[None] | None = None
+        # (sku, quantity) -> (the listing it was priced from, the priced line): a cart view re-prices only lines
+        # whose quantity or variant data (price, stock; reloaded every second) changed
+        self._priced_lines: dict[tuple[str, int], tuple[VariantListing, PricedLine]] = {}
 
     async def view(self, cart_id: str | None) -> CartView:
         if cart_id is None:
@@ -138,20 +141,29 @@ class CartService:
             return CartView(items=[])
         found = await self._lookup([line.sku for line in lines])
         items = []
+        kept = self._priced_lines
         for line in lines:
-            if line.sku not in found:
+            listing = found.get(line.sku)
+            if listing is None:
                 continue  # the product was withdrawn: the line is no longer sold
-            variant, name, slug = found[line.sku]
-            items.append(
-                PricedLine(
-                    sku=line.sku,
-                    name=name,
-                    slug=slug,
-                    size=variant.size,
-                    colour=variant.colour,
-                    unit_price=variant.price,
-                    quantity=line.quantity,
-                    stock=variant.stock,
-                )
+            key = (line.sku, line.quantity)
+            known = kept.get(key)
+            if known is not None and known[0] is listing:
+                items.append(known[1])  # same variant data, same quantity: the line priced last time
+                continue
+            variant, name, slug = listing
+            priced = PricedLine(
+                sku=line.sku,
+                name=name,
+                slug=slug,
+                size=variant.size,
+                colour=variant.colour,
+                unit_price=variant.price,
+                quantity=line.quantity,
+                stock=variant.stock,
             )
+            if len(kept) > VARIANT_CACHE_MAX:
+                kept.clear()
+            kept[key] = (listing, priced)
+            items.append(priced)
         return CartView(items=items)

@@ -22,6 +22,7 @@ from myclothes.ports import CatalogCache, Database, UnitOfWork
 
 Unit = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
 MAYBE_PRODUCT = cast("type[Product | None]", Product | None)
+WITH_STOCK_KEPT = 4096
 
 
 class CatalogService:
@@ -29,6 +30,8 @@ class CatalogService:
         self.database = database
         self.cache = cache
         self.stock_ttl_s = stock_ttl_s
+        # slug -> (cached product, cached stock, the product with that stock): rebuilt only when either changes
+        self._with_stock: dict[str, tuple[Product, dict[str, int], Product]] = {}
 
     async def categories(self) -> list[Category]:
         """Every category with its product count."""
@@ -102,8 +105,15 @@ class CatalogService:
             fresh=stock_loader(self.database.writer),
             ttl_s=self.stock_ttl_s,
         )
+        kept = self._with_stock.get(slug)
+        if kept is not None and kept[0] is product and kept[1] is stock:
+            return kept[2]  # the same cached product and badges as the last request: the same answer
         variants = tuple(dataclasses.replace(v, stock=stock.get(v.sku, v.stock)) for v in product.variants)
-        return dataclasses.replace(product, variants=variants)
+        answer = dataclasses.replace(product, variants=variants)
+        if len(self._with_stock) >= WITH_STOCK_KEPT:
+            self._with_stock.clear()
+        self._with_stock[slug] = (product, stock, answer)
+        return answer
 
     async def on_stock_sold(self, event: StockSold) -> None:
         """A sale changed stock: drop the badge entry (it is short-lived anyway; checkout checks the database)."""

@@ -13,14 +13,15 @@ PREFIX = "myclothes:v1"
 
 
 class RedisSessionStore(RedisCalls):
-    """Every call bounded, retried once during a failover, else ``StoreUnavailable`` (``redisconn.py``)."""
+    """Every call bounded, retried once during a failover, else ``StoreUnavailable``; loads read a replica while the
+    primary is suspect (``redisconn.py``)."""
 
     @staticmethod
     def key(session_id: str) -> str:
         return f"{PREFIX}:session:{session_id}"
 
     async def load(self, session_id: str, now: float) -> SessionRecord | None:
-        raw = await self._call(lambda: self.client.get(self.key(session_id)))
+        raw = await self._read(lambda client: client.get(self.key(session_id)))
         if raw is None:
             return None
         record = msgspec.json.decode(raw, type=SessionRecord)

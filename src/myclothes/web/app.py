@@ -18,7 +18,7 @@ from litestar.template import TemplateConfig
 from myclothes.settings import Settings
 from myclothes.web.api import api_router
 from myclothes.web.contract import exact_allow, refuse_nul
-from myclothes.web.csrf import RotatingCSRFMiddleware, csrf_config
+from myclothes.web.csrf import NO_CSRF_COOKIE, RotatingCSRFMiddleware, csrf_config
 from myclothes.web.deadline import RequestDeadlineMiddleware
 from myclothes.web.deps import DEPENDENCIES
 from myclothes.web.errors import EXCEPTION_HANDLERS, add_retry_after
@@ -61,7 +61,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             readyz,
             readyz_write,
             metrics,
-            create_static_files_router(path="/static", directories=[PAGES / "static"], include_in_schema=False),
+            create_static_files_router(
+                path="/static", directories=[PAGES / "static"], include_in_schema=False, opt=NO_CSRF_COOKIE
+            ),
         ],
         lifespan=[lifespan],
         before_request=refuse_nul,  # the pages; /api states its rules in its document (web/api/__init__.py)

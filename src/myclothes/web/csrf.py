@@ -24,6 +24,10 @@ from litestar.types import ASGIApp, Empty, HTTPScope, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
 CSRF_COOKIE = "csrftoken"
+# A handler's ``opt`` for answers that never carry a form and are never followed by one (probes, metrics, static
+# files): the CSRF middleware skips them, so they mint no token and set no cookie (a cookieless probe paid for an
+# HMAC-signed token and a Set-Cookie on every call).
+NO_CSRF_COOKIE = {"exclude_from_csrf": True}
 SESSION_COOKIE = "myclothes_session"
 HOST_PREFIX = "__Host-"
 

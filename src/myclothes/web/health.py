@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from litestar import Request, Response, get
 
+from myclothes.web.csrf import NO_CSRF_COOKIE
 from myclothes.web.deps import shop_of
 
 if TYPE_CHECKING:
@@ -127,13 +128,13 @@ def _body(request: Request[Any, Any, Any], report: ReadinessReport) -> dict[str,
     }
 
 
-@get("/healthz", include_in_schema=True, tags=["health"], sync_to_thread=False)
+@get("/healthz", include_in_schema=True, tags=["health"], sync_to_thread=False, opt=NO_CSRF_COOKIE)
 def healthz(request: Request[Any, Any, Any]) -> dict[str, str]:
     """The process is up (liveness)."""
     return {"status": "ok", "instance": shop_of(request).settings.instance}
 
 
-@get("/readyz", tags=["health"])
+@get("/readyz", tags=["health"], opt=NO_CSRF_COOKIE)
 async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     """The process can serve reads: a database endpoint (primary or replica) answers; 503 otherwise.
 
@@ -143,7 +144,7 @@ async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     return Response(_body(request, report), status_code=200 if report.ready else 503)
 
 
-@get("/readyz/write", tags=["health"])
+@get("/readyz/write", tags=["health"], opt=NO_CSRF_COOKIE)
 async def readyz_write(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     """The process can take writes: the database primary and the cart store answer; 503 otherwise."""
     report = await readiness_of(request).report()

@@ -6,28 +6,75 @@ otherwise, returns it in ``X-Request-ID`` and logs, as the answer starts, one li
 duration (until the answer's headers), instance, zone, cart store. Everything logged while the request runs (a
 warning, an error with its traceback) carries the same ``request_id``, so the id a shopper reads from a response
 finds every line about it. Logs are JSON lines on standard error, rendered by structlog (stdlib loggers included).
+
+The per-request line is the hottest log call there is: it goes through structlog's own fast path (a filtering
+bound logger writing bytes, rendered by msgspec) instead of the standard library's records, handlers and formatter,
+in the same JSON shape as every other line. Ids made here are a random per-process prefix and a counter (32 hex
+digits, unique across processes) instead of a ``uuid4`` and its system call per request.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import re
 import sys
 import time
-import uuid
+from collections.abc import MutableMapping
 from typing import Any
 
+import msgspec
 import structlog
 from litestar import Request
-from litestar.datastructures import MutableScopeHeaders
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, BeforeMessageSendHookHandler, Message, Receive, Scope, Send
 
 from myclothes.settings import Settings
 
 REQUEST_ID_HEADER = "x-request-id"
+REQUEST_ID_HEADER_BYTES = REQUEST_ID_HEADER.encode()
 _ACCEPTED_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
 log = structlog.get_logger("myclothes.request")
+_PREFIX = os.urandom(8).hex()
+_COUNTER = itertools.count(1)
+
+
+def _add_name(_logger: object, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    event["logger"] = "myclothes.request"
+    return event
+
+
+def _request_logger() -> Any:
+    """The per-request line's logger on the current standard error: structlog's fast path, with the keys of every
+    other line (``configure_logging`` makes it, as it makes the standard library's handler)."""
+    stream = getattr(sys.stderr, "buffer", None)
+    logger: Any = structlog.BytesLogger(stream) if stream is not None else structlog.PrintLogger(sys.stderr)
+
+    def render(_logger: object, _name: str, event: MutableMapping[str, Any]) -> bytes | str:
+        encoded = msgspec.json.encode(event)
+        return encoded if stream is not None else encoded.decode()
+
+    return structlog.wrap_logger(
+        logger,
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            _add_name,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            render,
+        ],
+        cache_logger_on_first_use=True,
+    )
+
+
+lines = _request_logger()
+
+
+def new_request_id() -> str:
+    """32 hex digits: this process's random prefix and its request count."""
+    return f"{_PREFIX}{next(_COUNTER):016x}"
 
 
 def configure_logging(level: int = logging.INFO) -> None:
@@ -57,6 +104,8 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    global lines
+    lines = _request_logger()
     for noisy in ("uvicorn.error", "uvicorn"):
         logging.getLogger(noisy).handlers[:] = []
         logging.getLogger(noisy).propagate = True
@@ -68,7 +117,7 @@ def request_id_of(scope: Scope) -> str:
     found = state.get("request_id")
     if found is None:
         given = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"x-request-id"), "")
-        found = given if _ACCEPTED_ID.fullmatch(given) else uuid.uuid4().hex
+        found = given if given and _ACCEPTED_ID.fullmatch(given) else new_request_id()
         state["request_id"] = found
     return str(found)
 
@@ -85,7 +134,7 @@ class RequestLogMiddleware(ASGIMiddleware):
         logged = False
 
         def log_request(status: int | None) -> None:
-            log.info(
+            lines.info(
                 "request",
                 method=scope.get("method"),
                 route=scope.get("path_template") or scope.get("path"),
@@ -102,12 +151,13 @@ class RequestLogMiddleware(ASGIMiddleware):
             await send(message)
 
         scope["state"]["request_logged"] = True
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                await next_app(scope, receive, send_wrapper)
-            finally:
-                if not logged:
-                    log_request(None)  # no answer started (the client went away, or the request was cut off)
+        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await next_app(scope, receive, send_wrapper)
+        finally:
+            if not logged:
+                log_request(None)  # no answer started (the client went away, or the request was cut off)
+            structlog.contextvars.reset_contextvars(**bound)
 
 
 def request_id_header(settings: Settings) -> BeforeMessageSendHookHandler:
@@ -118,9 +168,9 @@ def request_id_header(settings: Settings) -> BeforeMessageSendHookHandler:
     async def hook(message: Message, scope: Scope) -> None:
         if message["type"] == "http.response.start":
             request_id = request_id_of(scope)
-            MutableScopeHeaders.from_message(message)[REQUEST_ID_HEADER] = request_id
+            message["headers"] = [*message.get("headers", ()), (REQUEST_ID_HEADER_BYTES, request_id.encode())]
             if not scope["state"].get("request_logged"):
-                log.info(
+                lines.info(
                     "request",
                     request_id=request_id,
                     method=scope.get("method"),

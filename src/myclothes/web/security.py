@@ -19,7 +19,6 @@ from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -62,7 +61,8 @@ def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
 
 
 def security_headers(hsts: bool) -> BeforeMessageSendHookHandler:
-    """A ``before_send`` hook adding the security headers to every response (routed or not, errors included)."""
+    """A ``before_send`` hook adding the security headers to every response (routed or not, errors included); one
+    a handler set itself is replaced. The headers are encoded once, and each answer's headers are walked once."""
     fixed = [
         ("content-security-policy", CONTENT_SECURITY_POLICY),
         ("x-content-type-options", "nosniff"),
@@ -71,14 +71,15 @@ def security_headers(hsts: bool) -> BeforeMessageSendHookHandler:
     ]
     if hsts:
         fixed.append(("strict-transport-security", HSTS))
+    encoded = [(name.encode(), value.encode()) for name, value in fixed]
+    for_docs = [(name, API_DOCS_POLICY.encode() if name == b"content-security-policy" else v) for name, v in encoded]
+    names = {name for name, _ in encoded}
 
     async def hook(message: Message, scope: Scope) -> None:
         if message["type"] == "http.response.start":
-            headers = MutableScopeHeaders.from_message(message)
-            for name, value in fixed:
-                headers[name] = value
-            if scope.get("path", "").startswith(API_DOCS_UI):
-                headers["content-security-policy"] = API_DOCS_POLICY
+            kept = [header for header in message.get("headers", ()) if header[0].lower() not in names]
+            kept.extend(for_docs if scope.get("path", "").startswith(API_DOCS_UI) else encoded)
+            message["headers"] = kept
 
     return hook
 
