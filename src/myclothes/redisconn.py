@@ -170,7 +170,8 @@ class RedisCalls:
         """A read on the primary, or on a replica while the primary is suspect or when it fails this call."""
         if self.replica is None:
             return await self._call(lambda: read(self.client))
-        if not self.health.suspect():
+        tried_primary = not self.health.suspect()
+        if tried_primary:
             try:
                 STORE_TRIPS.inc()
                 async with asyncio.timeout(SOCKET_TIMEOUT_S + 0.05):
@@ -188,6 +189,8 @@ class RedisCalls:
         except (RedisError, RuntimeError, TimeoutError) as error:
             if not _outage(error):
                 raise
+            if not tried_primary:  # the replica is the one in trouble: the primary may answer after all
+                return await self._call(lambda: read(self.client))
             log.warning("redis replica read failed too: %s: %s", type(error).__name__, error)
             raise StoreUnavailable(UNAVAILABLE) from None
 

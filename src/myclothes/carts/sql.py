@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import time
 
-from sqlalchemy import case, delete, select, text
+from sqlalchemy import Connection, Select, case, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from myclothes.carts.base import check_add, quantity_limit_message
@@ -47,11 +47,13 @@ class SqlCartStore:
             return await self._lines(connection, cart_id)
 
     async def add(self, cart_id: str, sku: str, quantity: int, limit: int = MAX_QUANTITY) -> list[CartLine]:
-        """Two statements: the cart's lines (the checks: line count, quantity limit), then one conditional upsert
-        returning the line's new quantity; the answer is built from both instead of reading the lines again."""
+        """One transaction of two statements: the cart's lines (the checks: line count, quantity limit), then one
+        conditional upsert returning the line's new quantity; the answer is built from both. On SQLite the whole
+        transaction runs in the database's writer thread (one thread hop, ``db/direct.py``)."""
         limit = min(limit, MAX_QUANTITY)
-        async with self.database.primary_transaction() as connection:
-            held = await self._lines(connection, cart_id)
+
+        def add(connection: Connection) -> list[CartLine]:
+            held = _held(connection, cart_id)
             existing = next((line.quantity for line in held if line.sku == sku), None)
             check_add(existing, len(held), quantity, limit)
             statement = self.database.upsert(cart_lines).values(
@@ -62,19 +64,23 @@ class SqlCartStore:
                 set_={"quantity": cart_lines.c.quantity + statement.excluded.quantity},
                 where=cart_lines.c.quantity + statement.excluded.quantity <= limit,
             ).returning(cart_lines.c.quantity)
-            now_held = (await connection.execute(statement)).scalar_one_or_none()
+            now_held = connection.execute(statement).scalar_one_or_none()
             if now_held is None:  # a concurrent add got there first
                 raise Conflict(quantity_limit_message(limit, limit), field="quantity")
+            return _with(held, sku, now_held)
+
+        lines = await self.database.in_transaction(add)
         if random.random() < PURGE_CHANCE:
             await self.purge_abandoned(time.time())
-        return _with(held, sku, now_held)
+        return lines
 
     async def set_quantity(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
         validate_quantity(quantity, allow_zero=True)
         if quantity == 0:
             return await self.remove(cart_id, sku)
-        async with self.database.primary_transaction() as connection:
-            held = await self._lines(connection, cart_id)
+
+        def set_quantity(connection: Connection) -> list[CartLine]:
+            held = _held(connection, cart_id)
             if all(line.sku != sku for line in held):
                 check_add(None, len(held), quantity)
             statement = self.database.upsert(cart_lines).values(
@@ -83,8 +89,10 @@ class SqlCartStore:
             statement = statement.on_conflict_do_update(
                 index_elements=[cart_lines.c.cart_id, cart_lines.c.sku], set_={"quantity": quantity}
             )
-            await connection.execute(statement)
-        return _with(held, sku, quantity)
+            connection.execute(statement)
+            return _with(held, sku, quantity)
+
+        return await self.database.in_transaction(set_quantity)
 
     async def remove(self, cart_id: str, sku: str) -> list[CartLine]:
         async with self.database.primary_transaction() as connection:
@@ -121,12 +129,20 @@ class SqlCartStore:
 
     @staticmethod
     async def _lines(connection: AsyncConnection, cart_id: str) -> list[CartLine]:
-        rows = await connection.execute(
-            select(cart_lines.c.sku, cart_lines.c.quantity)
-            .where(cart_lines.c.cart_id == cart_id)
-            .order_by(cart_lines.c.added_at, cart_lines.c.sku)
-        )
-        return [CartLine(sku, quantity) for sku, quantity in rows]
+        return [CartLine(sku, quantity) for sku, quantity in await connection.execute(_lines_of(cart_id))]
+
+
+def _lines_of(cart_id: str) -> Select[str, int]:
+    """A cart's lines, oldest first."""
+    return (
+        select(cart_lines.c.sku, cart_lines.c.quantity)
+        .where(cart_lines.c.cart_id == cart_id)
+        .order_by(cart_lines.c.added_at, cart_lines.c.sku)
+    )
+
+
+def _held(connection: Connection, cart_id: str) -> list[CartLine]:
+    return [CartLine(sku, quantity) for sku, quantity in connection.execute(_lines_of(cart_id))]
 
 
 def _with(held: list[CartLine], sku: str, quantity: int) -> list[CartLine]:

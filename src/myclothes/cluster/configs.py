@@ -210,9 +210,7 @@ listen pg_replica
   balance roundrobin
   option httpchk GET /replica
   http-check expect status 200
-  # A standby that is promoted (or goes away) stops being a replica: its sessions are cut, so pooled readers and
-  # the store's replica probe reconnect to a standby instead of reading on from the new primary.
-  default-server inter 500ms fall 2 rise 1 on-marked-down shutdown-sessions
+  default-server inter 500ms fall 2 rise 1
 {pg_servers}
 """ + haproxy_metrics_frontend(topology)
 

@@ -19,6 +19,12 @@ CART_WINDOW_ONE_SENTINEL_LOST_S = 4.0
 # refuses a connection (every call to the silent primary waits out a timeout), and Sentinel sees the promotion on
 # its 1 s INFO poll. The new primary was named 3.18-4.03 s after the cut in 10 runs, cart windows 2.5-4.3 s.
 CART_WINDOW_PARTITION_S = 4.5
+CHECKOUT_WINDOW_S = 12.0  # a PostgreSQL failover: Patroni's ttl (6 s) + election + promotion + HAProxy's check
+# A partition that cuts off the zone holding both the Patroni leader and the etcd leader: the surviving etcd members
+# first elect a leader of their own (Patroni's requests to them time out meanwhile: ~4 s in a CI run), and a new etcd
+# leader renews every lease, so the old primary's leader key lives a whole ttl (6 s) more from then. New primary
+# measured 7.4-12.0 s after the cut in 9 runs (12.0 s, checkout window 12.34 s, when etcd's leader was cut off too).
+CHECKOUT_WINDOW_PARTITION_S = 14.0
 
 
 def judge(r: dict[str, Any]) -> tuple[bool, list[str]]:
@@ -39,8 +45,9 @@ def judge(r: dict[str, Any]) -> tuple[bool, list[str]]:
     for op in ("cart-read", "cart-write"):
         window = ops[op]["error_window_s"]
         checks.append((f"{op} error window {window} s <= {cart_bound:g} s", window <= cart_bound))
-    checkout = ops["checkout"]
-    checks.append((f"checkout error window {checkout['error_window_s']} s <= 12 s", checkout["error_window_s"] <= 12))
+    checkout = ops["checkout"]["error_window_s"]
+    checkout_bound = CHECKOUT_WINDOW_PARTITION_S if r["drill"] == "zone-partition" else CHECKOUT_WINDOW_S
+    checks.append((f"checkout error window {checkout} s <= {checkout_bound:g} s", checkout <= checkout_bound))
     checks.append((f"never two primaries (max {r['max_primaries']})", r["max_primaries"] <= 1))
     expected = r["expected_failovers"] or {"pg": 0, "redis": 0}
     checks.append(

@@ -1,43 +1,42 @@
 """Engines and the explicit read/write units, with replica routing and read-your-writes.
 
 ``writer()`` opens a transaction on the primary. ``reader()`` opens a read-only unit: on the embedded default the
-same SQLite file; with ``MYCLOTHES_DATABASE_REPLICA_URLS`` a healthy replica in round-robin (see
-``replicas.py``), or the primary when none is in rotation or the session's last commit (``consistency.py``) has
-not been replayed there yet. A unit of work opened by ``reader()`` refuses writes, so a write path that touches a
-reader fails loudly in tests. If a replica goes away in the middle of a reader, its statements continue on the
-primary: a read never fails because a replica did.
+same SQLite file; with ``MYCLOTHES_DATABASE_REPLICA_URLS`` a healthy replica in round-robin (``replicas.py``), or
+the primary when none is in rotation or the session's last commit (``consistency.py``) has not been replayed there
+yet. A unit opened by ``reader()`` refuses writes, so a write path that touches a reader fails loudly in tests.
+If a replica goes away in the middle of a reader, its statements continue on the primary: a read never fails
+because a replica did.
 
-Every call is bounded (connect, statement and pool timeouts below) and a connection-class failure on the primary
-(lost connection, refused or closed by a proxy with no server behind it, a standby that cannot take writes)
-becomes the domain's ``StoreUnavailable`` here, at the adapter's boundary. After such a failure, or while the
-replica health loop cannot reach the primary, ``writer()`` refuses at once for a moment instead of waiting on it
-again, and a read that read-your-writes would send to the primary is served by a replica (possibly a little
-stale; counted as ``reason="primary_unreachable"``).
+Every call is bounded (connect, statement and pool timeouts) and a connection-class failure on the primary (lost
+connection, refused or closed by a proxy with no server behind it, a standby that cannot take writes) becomes the
+domain's ``StoreUnavailable`` here, at the adapter's boundary. After such a failure, or while the replica health
+loop cannot reach the primary, ``writer()`` refuses at once for a moment instead of waiting on it again, and a read
+that read-your-writes would send to the primary is served by a replica (a little stale: ``primary_unreachable``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, text
+from sqlalchemy import Connection, Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from myclothes.db.consistency import SessionPosition, current_position, track_session_lsn
+from myclothes.db.direct import WriterThread
 from myclothes.db.failures import (
     READS_UNAVAILABLE,
     WRITES_UNAVAILABLE,
     is_connection_failure,
     retry_on_primary,
 )
-from myclothes.db.pools import checkout, count_queries, make_engine, retrieve, select_one
+from myclothes.db.pools import checkout, count_queries, first_answer, make_engine
 from myclothes.db.replica_reads import ReplicaConnection, waiting_for_an_endpoint
 from myclothes.db.replicas import REPLICA_FALLBACKS, Replica, ReplicaRouter, describe
 from myclothes.db.repositories import SqlUnitOfWork
@@ -47,8 +46,8 @@ __all__ = ["SqlDatabase", "is_connection_failure"]
 
 
 log = logging.getLogger("myclothes.db")
-CHECKOUT_WAIT_S = 2.0  # a pooled primary connection, pre-ping included (a hung server fails it only after
-# the statement timeout, then spends up to 2 s closing it: no one waits for that)
+T = TypeVar("T")
+CHECKOUT_WAIT_S = 2.0  # a pooled primary connection, pre-ping included (a hung server: not waited for)
 PRIMARY_DOWN_HOLD_S = 1.0  # after a connection failure, writes are refused at once for this long
 PRIMARY_WAIT_FOR_READ_S = 0.25  # how long a read-your-writes read waits for the primary before using a replica
 
@@ -75,6 +74,7 @@ class SqlDatabase:
         self._primary_down_until = 0.0
         # The embedded SQLite file has no failover to wait out: a busy file must not refuse the next write.
         self._down_hold_s = PRIMARY_DOWN_HOLD_S if self.writer_engine.dialect.name == "postgresql" else 0.0
+        self._writer_thread = WriterThread(url) if self.writer_engine.dialect.name == "sqlite" else None
         self.router: ReplicaRouter | None = None
         if replica_urls:
             if self.writer_engine.dialect.name != "postgresql":
@@ -153,6 +153,14 @@ class SqlDatabase:
         with self._unavailable_on_disconnect(WRITES_UNAVAILABLE):
             async with self._checked_out(self.writer_engine) as connection, connection.begin():
                 yield connection
+
+    async def in_transaction(self, work: Callable[[Connection], T]) -> T:
+        """``work`` in one primary transaction: SQLite runs it all in the writer thread (``direct.py``)."""
+        if self._writer_thread is None:
+            async with self.primary_transaction() as connection:
+                return await connection.run_sync(work)
+        with self._unavailable_on_disconnect(WRITES_UNAVAILABLE):
+            return await self._writer_thread.run(work)
 
     @asynccontextmanager
     async def _checked_out(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
@@ -278,17 +286,7 @@ class SqlDatabase:
         """Raise unless at least one read replica answers (as soon as one does; the others finish on their own)."""
         if self.router is None:
             raise LookupError("no read replicas are configured")
-        pending = {asyncio.ensure_future(select_one(replica.engine)) for replica in self.router.replicas}
-        errors: list[BaseException] = []
-        while pending:
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for attempt in done:
-                if attempt.exception() is None:
-                    for other in pending:
-                        other.add_done_callback(retrieve)
-                    return
-                errors.append(cast(BaseException, attempt.exception()))
-        raise errors[0]
+        await first_answer([replica.engine for replica in self.router.replicas])
 
     async def dispose(self) -> None:
         """Stop the replica health loop and close every pool."""
@@ -298,3 +296,5 @@ class SqlDatabase:
                 await replica.engine.dispose()
         await self.writer_engine.dispose()
         await self.reader_engine.dispose()
+        if self._writer_thread is not None:
+            self._writer_thread.dispose()

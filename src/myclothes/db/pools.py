@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from prometheus_client import Counter
-from sqlalchemy import event, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -44,9 +44,16 @@ def sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
         pool_timeout=30,
         connect_args={"timeout": 15},
     )
+    sqlite_setup(engine.sync_engine, writer=writer)
+    return engine
+
+
+def sqlite_setup(engine: Engine, *, writer: bool) -> None:
+    """Every SQLite connection: WAL, foreign keys, a 15 s busy timeout, and our own ``BEGIN`` (``IMMEDIATE`` for
+    a writer)."""
     begin_sql = "BEGIN IMMEDIATE" if writer else "BEGIN"
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
@@ -54,11 +61,9 @@ def sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
         connection.exec_driver_sql(begin_sql)
-
-    return engine
 
 
 def make_engine(url: str, *, writer: bool, pool_size: int = 10) -> AsyncEngine:
@@ -74,10 +79,10 @@ def make_engine(url: str, *, writer: bool, pool_size: int = 10) -> AsyncEngine:
     )
 
 
-def count_queries(engine: AsyncEngine, role: str) -> None:
+def count_queries(engine: AsyncEngine | Engine, role: str) -> None:
     counter = DB_QUERIES.labels(role=role)
 
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    @event.listens_for(engine.sync_engine if isinstance(engine, AsyncEngine) else engine, "before_cursor_execute")
     def _before(*_args: Any) -> None:
         counter.inc()
 
@@ -110,6 +115,21 @@ async def checkout(engine: AsyncEngine, wait_s: float | None) -> AsyncConnection
 async def select_one(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+
+
+async def first_answer(engines: list[AsyncEngine]) -> None:
+    """Return as soon as one engine answers ``SELECT 1`` (the others finish on their own); raise if none does."""
+    pending = {asyncio.ensure_future(select_one(engine)) for engine in engines}
+    errors: list[BaseException] = []
+    while pending:
+        done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        for attempt in done:
+            if attempt.exception() is None:
+                for other in pending:
+                    other.add_done_callback(retrieve)
+                return
+            errors.append(cast(BaseException, attempt.exception()))
+    raise errors[0]
 
 
 def retrieve(task: asyncio.Future[Any]) -> None:

@@ -144,9 +144,10 @@ class ReplicaRouter:
         in_recovery, replay = row
         if not in_recovery or replay is None:
             self._judge(replica, False, "not a standby (promoted?)")
-            # A replica address may be a balancer over the standbys: a new connection reaches one that still is
-            # (kept, this probe saw the promoted node for minutes and the replica stayed out of rotation: when the
-            # primary's zone was then cut off, browsing had no database to read and answered 503 for a second).
+            # A replica address may be a balancer over the standbys (HAProxy's pg_replica, which keeps sessions on a
+            # promoted node): a new connection reaches one that still is a standby. Kept, this probe saw the
+            # promoted node for minutes and the replica stayed out of rotation; when the primary's zone was then
+            # cut off, browsing had no database to read and answered 503 for a second.
             await replica.probe.dispose()
             return
         replica.replay_lsn = lsn_to_int(str(replay))
