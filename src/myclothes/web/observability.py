@@ -38,8 +38,7 @@ def served_by(instance: str) -> BeforeMessageSendHookHandler:
 
     async def hook(message: Message, scope: Scope) -> None:
         if message["type"] == "http.response.start":
-            message.setdefault("headers", [])
-            message["headers"] = [*message["headers"], header]
+            message["headers"] = [*message.get("headers", ()), header]
             key = (route_of(scope), message["status"])
             counter = counters.get(key)
             if counter is None:

@@ -40,6 +40,15 @@ _PREFIX = os.urandom(8).hex()
 _COUNTER = itertools.count(1)
 
 
+def _new_prefix() -> None:
+    """A forked worker names its requests with a prefix of its own (a spawned one imports this module anew)."""
+    global _PREFIX
+    _PREFIX = os.urandom(8).hex()
+
+
+os.register_at_fork(after_in_child=_new_prefix)
+
+
 def _add_name(_logger: object, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     event["logger"] = "myclothes.request"
     return event
