@@ -1,7 +1,9 @@
 """Carts in the relational database: durable, shared by every web process.
 
-One row per cart line; adds are single upserts (``quantity = quantity + n``) so concurrent adds never lose
-an update. Guest carts (``g:…``) outlive no session: a line added more than ``guest_max_age_s`` ago (the session's
+One row per cart line; adds and quantity changes are single conditional upserts (``quantity = quantity + n`` while
+within the limit, a new line only while the cart has room), so concurrent adds never lose an update or pass the
+quantity limit.
+Guest carts (``g:…``) outlive no session: a line added more than ``guest_max_age_s`` ago (the session's
 absolute lifetime) belongs to a session that has expired, so writers now and then delete such lines.
 """
 
@@ -9,14 +11,30 @@ from __future__ import annotations
 
 import random
 import time
+from typing import Any, NoReturn
 
-from sqlalchemy import Connection, Select, case, delete, select, text
+from sqlalchemy import (
+    Connection,
+    Float,
+    Integer,
+    Select,
+    String,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from myclothes.carts.base import check_add, quantity_limit_message
 from myclothes.db.engine import SqlDatabase
 from myclothes.db.tables import cart_lines
-from myclothes.domain.cart import MAX_QUANTITY, CartLine, MergeChange, merge_lines, validate_quantity
+from myclothes.domain.cart import MAX_LINES, MAX_QUANTITY, CartLine, MergeChange, merge_lines, validate_quantity
 from myclothes.domain.errors import Conflict
 
 PURGE_CHANCE = 0.01  # of adds that also sweep abandoned guest carts (as sql sessions sweep expired sessions)
@@ -41,63 +59,61 @@ class SqlCartStore:
         return int(result.rowcount or 0)
 
     async def lines(self, cart_id: str) -> list[CartLine]:
-        # The primary's read pool: never a replica (a cart must show its own last write), never the single
-        # SQLite writer connection (reads would queue behind writes).
-        async with self.database.primary_connection() as connection:
-            return await self._lines(connection, cart_id)
+        # The primary (never a replica: a cart must show its own last write); on SQLite one of the reader threads,
+        # never the writer connection (reads would queue behind writes).
+        return await self.database.run_on_primary(lambda connection: _held(connection, cart_id), "read")
 
     async def add(self, cart_id: str, sku: str, quantity: int, limit: int = MAX_QUANTITY) -> list[CartLine]:
-        """One transaction of two statements: the cart's lines (the checks: line count, quantity limit), then one
-        conditional upsert returning the line's new quantity; the answer is built from both. On SQLite the whole
-        transaction runs in the database's writer thread (one thread hop, ``db/direct.py``)."""
+        """One conditional upsert (the line-count and quantity limits in its conditions) returning the line's new
+        quantity, then the cart's lines: two statements, each atomic on its own, so SQLite needs no transaction
+        around them (``db/direct.py``). Concurrent adds still sum exactly and never pass a limit."""
+        validate_quantity(quantity)
         limit = min(limit, MAX_QUANTITY)
 
         def add(connection: Connection) -> list[CartLine]:
-            held = _held(connection, cart_id)
-            existing = next((line.quantity for line in held if line.sku == sku), None)
-            check_add(existing, len(held), quantity, limit)
-            statement = self.database.upsert(cart_lines).values(
-                cart_id=cart_id, sku=sku, quantity=quantity, added_at=time.time()
-            )
-            statement = statement.on_conflict_do_update(
-                index_elements=[cart_lines.c.cart_id, cart_lines.c.sku],
-                set_={"quantity": cart_lines.c.quantity + statement.excluded.quantity},
-                where=cart_lines.c.quantity + statement.excluded.quantity <= limit,
-            ).returning(cart_lines.c.quantity)
-            now_held = connection.execute(statement).scalar_one_or_none()
-            if now_held is None:  # a concurrent add got there first
-                raise Conflict(quantity_limit_message(limit, limit), field="quantity")
-            return _with(held, sku, now_held)
+            if quantity > limit or connection.execute(self._upsert(cart_id, sku, quantity, limit)).first() is None:
+                _refused(_held(connection, cart_id), sku, quantity, limit)
+            return _held(connection, cart_id)
 
-        lines = await self.database.in_transaction(add)
+        lines = await self.database.run_on_primary(add, "statements")
         if random.random() < PURGE_CHANCE:
             await self.purge_abandoned(time.time())
         return lines
 
     async def set_quantity(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
         validate_quantity(quantity, allow_zero=True)
-        if quantity == 0:
-            return await self.remove(cart_id, sku)
 
         def set_quantity(connection: Connection) -> list[CartLine]:
-            held = _held(connection, cart_id)
-            if all(line.sku != sku for line in held):
-                check_add(None, len(held), quantity)
-            statement = self.database.upsert(cart_lines).values(
-                cart_id=cart_id, sku=sku, quantity=quantity, added_at=time.time()
-            )
-            statement = statement.on_conflict_do_update(
-                index_elements=[cart_lines.c.cart_id, cart_lines.c.sku], set_={"quantity": quantity}
-            )
-            connection.execute(statement)
-            return _with(held, sku, quantity)
+            if quantity == 0:
+                connection.execute(delete(cart_lines).where(cart_lines.c.cart_id == cart_id, cart_lines.c.sku == sku))
+            elif connection.execute(self._upsert(cart_id, sku, quantity, None)).first() is None:
+                _refused(_held(connection, cart_id), sku, quantity, MAX_QUANTITY)
+            return _held(connection, cart_id)
 
-        return await self.database.in_transaction(set_quantity)
+        return await self.database.run_on_primary(set_quantity, "statements")
 
     async def remove(self, cart_id: str, sku: str) -> list[CartLine]:
-        async with self.database.primary_transaction() as connection:
-            await connection.execute(delete(cart_lines).where(cart_lines.c.cart_id == cart_id, cart_lines.c.sku == sku))
-            return await self._lines(connection, cart_id)
+        return await self.set_quantity(cart_id, sku, 0)
+
+    def _upsert(self, cart_id: str, sku: str, quantity: int, add_limit: int | None) -> Any:
+        """The line at ``quantity`` (or, with ``add_limit``, ``quantity`` more while that stays within the limit), a
+        new line only while the cart has room for it; returns the line's quantity, no row when refused."""
+        has_line = exists().where(cart_lines.c.cart_id == cart_id, cart_lines.c.sku == sku)
+        line_count = select(func.count()).where(cart_lines.c.cart_id == cart_id).scalar_subquery()
+        row = select(
+            cast(literal(cart_id), String), cast(literal(sku), String), cast(literal(quantity), Integer),
+            cast(literal(time.time()), Float),
+        ).where(or_(has_line, line_count < MAX_LINES))  # fmt: skip
+        statement = self.database.upsert(cart_lines).from_select(["cart_id", "sku", "quantity", "added_at"], row)
+        keys = [cart_lines.c.cart_id, cart_lines.c.sku]
+        if add_limit is None:
+            statement = statement.on_conflict_do_update(index_elements=keys, set_={"quantity": quantity})
+        else:
+            summed = cart_lines.c.quantity + statement.excluded.quantity
+            statement = statement.on_conflict_do_update(
+                index_elements=keys, set_={"quantity": summed}, where=summed <= add_limit
+            )
+        return statement.returning(cart_lines.c.quantity)
 
     async def clear(self, cart_id: str) -> None:
         async with self.database.primary_transaction() as connection:
@@ -145,9 +161,8 @@ def _held(connection: Connection, cart_id: str) -> list[CartLine]:
     return [CartLine(sku, quantity) for sku, quantity in connection.execute(_lines_of(cart_id))]
 
 
-def _with(held: list[CartLine], sku: str, quantity: int) -> list[CartLine]:
-    """The cart ``held`` (in its order) with ``sku`` now at ``quantity``: a new line goes last (it was added last)."""
-    lines = [CartLine(line.sku, quantity) if line.sku == sku else line for line in held]
-    if all(line.sku != sku for line in held):
-        lines.append(CartLine(sku, quantity))
-    return lines
+def _refused(held: list[CartLine], sku: str, quantity: int, limit: int) -> NoReturn:
+    """Why the upsert changed nothing: the cart is full, or the line would pass its limit."""
+    existing = next((line.quantity for line in held if line.sku == sku), None)
+    check_add(existing, len(held), quantity, limit)
+    raise Conflict(quantity_limit_message(limit, limit), field="quantity")  # a concurrent add got there first

@@ -29,13 +29,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from myclothes.db.consistency import SessionPosition, current_position, track_session_lsn
-from myclothes.db.direct import WriterThread
-from myclothes.db.failures import (
-    READS_UNAVAILABLE,
-    WRITES_UNAVAILABLE,
-    is_connection_failure,
-    retry_on_primary,
-)
+from myclothes.db.direct import Mode, SqliteThreads
+from myclothes.db.failures import READS_UNAVAILABLE, WRITES_UNAVAILABLE, is_connection_failure, retry_on_primary
 from myclothes.db.pools import checkout, count_queries, first_answer, make_engine
 from myclothes.db.replica_reads import ReplicaConnection, waiting_for_an_endpoint
 from myclothes.db.replicas import REPLICA_FALLBACKS, Replica, ReplicaRouter, describe
@@ -74,7 +69,7 @@ class SqlDatabase:
         self._primary_down_until = 0.0
         # The embedded SQLite file has no failover to wait out: a busy file must not refuse the next write.
         self._down_hold_s = PRIMARY_DOWN_HOLD_S if self.writer_engine.dialect.name == "postgresql" else 0.0
-        self._writer_thread = WriterThread(url) if self.writer_engine.dialect.name == "sqlite" else None
+        self._direct = SqliteThreads(url) if self.writer_engine.dialect.name == "sqlite" else None
         self.router: ReplicaRouter | None = None
         if replica_urls:
             if self.writer_engine.dialect.name != "postgresql":
@@ -154,13 +149,14 @@ class SqlDatabase:
             async with self._checked_out(self.writer_engine) as connection, connection.begin():
                 yield connection
 
-    async def in_transaction(self, work: Callable[[Connection], T]) -> T:
-        """``work`` in one primary transaction: SQLite runs it all in the writer thread (``direct.py``)."""
-        if self._writer_thread is None:
-            async with self.primary_transaction() as connection:
-                return await connection.run_sync(work)
-        with self._unavailable_on_disconnect(WRITES_UNAVAILABLE):
-            return await self._writer_thread.run(work)
+    async def run_on_primary(self, work: Callable[[Connection], T], mode: Mode = "transaction") -> T:
+        """``work`` on the primary in one call: one ``"transaction"``; ``"statements"``, each atomic on its own; or a
+        ``"read"``. On SQLite it runs whole in a thread of the file's (``direct.py``), on PostgreSQL on a pool."""
+        if self._direct is not None:
+            with self._unavailable_on_disconnect(READS_UNAVAILABLE if mode == "read" else WRITES_UNAVAILABLE):
+                return await self._direct.run(work, mode)
+        async with self.primary_connection() if mode == "read" else self.primary_transaction() as connection:
+            return await connection.run_sync(work)
 
     @asynccontextmanager
     async def _checked_out(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
@@ -296,5 +292,5 @@ class SqlDatabase:
                 await replica.engine.dispose()
         await self.writer_engine.dispose()
         await self.reader_engine.dispose()
-        if self._writer_thread is not None:
-            self._writer_thread.dispose()
+        if self._direct is not None:
+            self._direct.dispose()

@@ -48,9 +48,13 @@ def sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
     return engine
 
 
+# A connection's execution option: send no ``BEGIN``, every statement commits on its own (``db/direct.py``).
+NO_BEGIN = {"myclothes_no_begin": True}
+
+
 def sqlite_setup(engine: Engine, *, writer: bool) -> None:
     """Every SQLite connection: WAL, foreign keys, a 15 s busy timeout, and our own ``BEGIN`` (``IMMEDIATE`` for
-    a writer)."""
+    a writer; none on a connection with the ``NO_BEGIN`` option)."""
     begin_sql = "BEGIN IMMEDIATE" if writer else "BEGIN"
 
     @event.listens_for(engine, "connect")
@@ -63,7 +67,8 @@ def sqlite_setup(engine: Engine, *, writer: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql(begin_sql)
+        if not connection.get_execution_options().get("myclothes_no_begin"):
+            connection.exec_driver_sql(begin_sql)
 
 
 def make_engine(url: str, *, writer: bool, pool_size: int = 10) -> AsyncEngine:

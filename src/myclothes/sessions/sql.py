@@ -7,7 +7,7 @@ import random
 import time
 
 import msgspec
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, select
 
 from myclothes.db.engine import SqlDatabase
 from myclothes.db.tables import sessions
@@ -21,14 +21,10 @@ class SqlSessionStore:
         self.database = database
 
     async def load(self, session_id: str, now: float) -> SessionRecord | None:
-        async with self.database.primary_connection() as connection:
-            row = (
-                await connection.execute(
-                    select(sessions.c.data, sessions.c.created_at, sessions.c.expires_at).where(
-                        sessions.c.id == session_id, sessions.c.expires_at > now
-                    )
-                )
-            ).first()
+        statement = select(sessions.c.data, sessions.c.created_at, sessions.c.expires_at).where(
+            sessions.c.id == session_id, sessions.c.expires_at > now
+        )
+        row = await self.database.run_on_primary(lambda connection: connection.execute(statement).first(), "read")
         if row is None:
             return None
         return SessionRecord(session_id, msgspec.convert(row[0], SessionState), row[1], row[2])
@@ -44,11 +40,15 @@ class SqlSessionStore:
             index_elements=[sessions.c.id],
             set_={"data": statement.excluded.data, "expires_at": statement.excluded.expires_at},
         )
-        async with self.database.primary_transaction() as connection:
-            await connection.execute(statement)
-            if random.random() < 0.01:
-                await connection.execute(delete(sessions).where(sessions.c.expires_at < time.time()))
+        purge = random.random() < 0.01
+
+        def save(connection: Connection) -> None:  # statements each atomic on their own (``db/direct.py``)
+            connection.execute(statement)
+            if purge:
+                connection.execute(delete(sessions).where(sessions.c.expires_at < time.time()))
+
+        await self.database.run_on_primary(save, "statements")
 
     async def delete(self, session_id: str) -> None:
-        async with self.database.primary_transaction() as connection:
-            await connection.execute(delete(sessions).where(sessions.c.id == session_id))
+        statement = delete(sessions).where(sessions.c.id == session_id)
+        await self.database.run_on_primary(lambda connection: connection.execute(statement), "statements")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from litestar import Litestar
 from litestar.contrib.jinja import JinjaTemplateEngine
@@ -21,18 +23,31 @@ from myclothes.web.contract import exact_allow, refuse_nul
 from myclothes.web.csrf import NO_CSRF_COOKIE, RotatingCSRFMiddleware, csrf_config
 from myclothes.web.deadline import RequestDeadlineMiddleware
 from myclothes.web.deps import DEPENDENCIES
+from myclothes.web.edge import Edge
 from myclothes.web.errors import EXCEPTION_HANDLERS, add_retry_after
 from myclothes.web.health import Readiness, healthz, probes_for, readyz, readyz_write
-from myclothes.web.observability import LatencyMiddleware, metrics, served_by
+from myclothes.web.observability import metrics
 from myclothes.web.pages import page_handlers
-from myclothes.web.requestlog import RequestLogMiddleware, configure_logging, request_id_header
-from myclothes.web.security import parse_networks, security_headers
+from myclothes.web.requestlog import configure_logging
+from myclothes.web.security import parse_networks
 from myclothes.web.session import SessionMiddleware
 
 PAGES = Path(__file__).parent / "pages"
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+class StoreApp(Litestar):
+    """The Litestar app, with what every HTTP answer gets done in one pass around it (``web/edge.py``)."""
+
+    edge: Edge
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await self.edge(scope, receive, send, super().__call__)
+        else:
+            await super().__call__(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> StoreApp:
     """Build the web app for ``settings`` (read from the environment when omitted)."""
     from myclothes.bootstrap import build_shop  # the composition root; the web tier never picks adapters
 
@@ -44,6 +59,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state["shop"] = shop
         app.state["readiness"] = Readiness(probes_for(shop))
         app.state["trusted_proxies"] = parse_networks(settings.trusted_proxies)
+        if gc.get_freeze_count() == 0:  # a server runs one app per process; a test process runs many
+            gc.collect()
+            gc.freeze()  # startup's objects live as long as the process: no collection walks them again (p99)
         try:
             yield
         finally:
@@ -53,7 +71,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     docs: list[OpenAPIRenderPlugin] = [JsonRenderPlugin()]  # /schema/openapi.json, always
     if settings.api_docs:
         docs.append(SwaggerRenderPlugin())
-    return Litestar(
+    app = StoreApp(
         route_handlers=[
             api_router,
             *page_handlers,
@@ -69,9 +87,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_request=refuse_nul,  # the pages; /api states its rules in its document (web/api/__init__.py)
         dependencies=DEPENDENCIES,
         middleware=[
-            RequestLogMiddleware(settings),
             RequestDeadlineMiddleware(settings.request_deadline_s),
-            LatencyMiddleware(),
             SessionMiddleware(shop.sessions, shop.client_state, settings.cookie_secure),
             DefineMiddleware(
                 RotatingCSRFMiddleware,
@@ -80,10 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ],
         before_send=[
-            request_id_header(settings),
-            served_by(settings.instance),
             add_retry_after,
-            security_headers(settings.cookie_secure),
             exact_allow,
         ],
         logging_config=None,  # configure_logging: JSON lines, with the request id
@@ -109,3 +122,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=None,
         debug=False,
     )
+    app.edge = Edge(settings)
+    return app

@@ -7,9 +7,9 @@ duration (until the answer's headers), instance, zone, cart store. Everything lo
 warning, an error with its traceback) carries the same ``request_id``, so the id a shopper reads from a response
 finds every line about it. Logs are JSON lines on standard error, rendered by structlog (stdlib loggers included).
 
-The per-request line is the hottest log call there is: it goes through structlog's own fast path (a filtering
-bound logger writing bytes, rendered by msgspec) instead of the standard library's records, handlers and formatter,
-in the same JSON shape as every other line. Ids made here are a random per-process prefix and a counter (32 hex
+The per-request line is the hottest log call there is: ``web/edge.py`` builds it and encodes it with msgspec, in
+the same JSON shape as every other line, and ``write_line`` writes it, instead of the standard library's records,
+handlers and formatter. Ids made here are a random per-process prefix and a counter (32 hex
 digits, unique across processes) instead of a ``uuid4`` and its system call per request.
 """
 
@@ -20,22 +20,18 @@ import logging
 import os
 import re
 import sys
-import time
-from collections.abc import MutableMapping
+from collections.abc import Callable
 from typing import Any
 
-import msgspec
 import structlog
 from litestar import Request
-from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, BeforeMessageSendHookHandler, Message, Receive, Scope, Send
+from litestar.types import Scope
 
 from myclothes.settings import Settings
 
 REQUEST_ID_HEADER = "x-request-id"
 REQUEST_ID_HEADER_BYTES = REQUEST_ID_HEADER.encode()
 _ACCEPTED_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
-log = structlog.get_logger("myclothes.request")
 _PREFIX = os.urandom(8).hex()
 _COUNTER = itertools.count(1)
 
@@ -49,36 +45,29 @@ def _new_prefix() -> None:
 os.register_at_fork(after_in_child=_new_prefix)
 
 
-def _add_name(_logger: object, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    event["logger"] = "myclothes.request"
-    return event
+def _line_writer() -> Callable[[bytes], None]:
+    """How the per-request line reaches the current standard error: one ``write`` system call on its descriptor (no
+    buffer to lose when the process is killed), or the stream itself when it has none (a test's capture)."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        stream = sys.stderr
+
+        def to_stream(line: bytes) -> None:
+            stream.write(line.decode() + "\n")
+            stream.flush()
+
+        return to_stream
+
+    def to_fd(line: bytes) -> None:
+        data = memoryview(line + b"\n")
+        while data:
+            data = data[os.write(fd, data) :]
+
+    return to_fd
 
 
-def _request_logger() -> Any:
-    """The per-request line's logger on the current standard error: structlog's fast path, with the keys of every
-    other line (``configure_logging`` makes it, as it makes the standard library's handler)."""
-    stream = getattr(sys.stderr, "buffer", None)
-    logger: Any = structlog.BytesLogger(stream) if stream is not None else structlog.PrintLogger(sys.stderr)
-
-    def render(_logger: object, _name: str, event: MutableMapping[str, Any]) -> bytes | str:
-        encoded = msgspec.json.encode(event)
-        return encoded if stream is not None else encoded.decode()
-
-    return structlog.wrap_logger(
-        logger,
-        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            _add_name,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            render,
-        ],
-        cache_logger_on_first_use=True,
-    )
-
-
-lines = _request_logger()
+write_line = _line_writer()
 
 
 def new_request_id() -> str:
@@ -113,8 +102,8 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    global lines
-    lines = _request_logger()
+    global write_line
+    write_line = _line_writer()
     for noisy in ("uvicorn.error", "uvicorn"):
         logging.getLogger(noisy).handlers[:] = []
         logging.getLogger(noisy).propagate = True
@@ -129,67 +118,6 @@ def request_id_of(scope: Scope) -> str:
         found = given if given and _ACCEPTED_ID.fullmatch(given) else new_request_id()
         state["request_id"] = found
     return str(found)
-
-
-class RequestLogMiddleware(ASGIMiddleware):
-    """Binds the request id for every log line of the request, and logs the request once when it is answered."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.fields = {"instance": settings.instance, "zone": settings.zone, "cart_store": settings.cart_store}
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        request_id = request_id_of(scope)
-        started = time.perf_counter()
-        logged = False
-
-        def log_request(status: int | None) -> None:
-            lines.info(
-                "request",
-                method=scope.get("method"),
-                route=scope.get("path_template") or scope.get("path"),
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                **self.fields,
-            )
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal logged
-            if message["type"] == "http.response.start":
-                logged = True
-                log_request(message["status"])  # before the answer leaves: whoever has the id finds the line
-            await send(message)
-
-        scope["state"]["request_logged"] = True
-        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
-        try:
-            await next_app(scope, receive, send_wrapper)
-        finally:
-            if not logged:
-                log_request(None)  # no answer started (the client went away, or the request was cut off)
-            structlog.contextvars.reset_contextvars(**bound)
-
-
-def request_id_header(settings: Settings) -> BeforeMessageSendHookHandler:
-    """A ``before_send`` hook: every answer, routed or not, names its request id; one that no route took (the
-    router's 404 and 405, which no middleware sees) is logged here, without a duration."""
-    fields = {"instance": settings.instance, "zone": settings.zone, "cart_store": settings.cart_store}
-
-    async def hook(message: Message, scope: Scope) -> None:
-        if message["type"] == "http.response.start":
-            request_id = request_id_of(scope)
-            message["headers"] = [*message.get("headers", ()), (REQUEST_ID_HEADER_BYTES, request_id.encode())]
-            if not scope["state"].get("request_logged"):
-                lines.info(
-                    "request",
-                    request_id=request_id,
-                    method=scope.get("method"),
-                    route="unmatched",
-                    status=message["status"],
-                    duration_ms=None,
-                    **fields,
-                )
-
-    return hook
 
 
 def served(request: Request[Any, Any, Any]) -> dict[str, str] | None:

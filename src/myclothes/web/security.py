@@ -19,7 +19,6 @@ from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -60,28 +59,32 @@ def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
     return tuple(networks)
 
 
-def security_headers(hsts: bool) -> BeforeMessageSendHookHandler:
-    """A ``before_send`` hook adding the security headers to every response (routed or not, errors included); one
-    a handler set itself is replaced. The headers are encoded once, and each answer's headers are walked once."""
-    fixed = [
-        ("content-security-policy", CONTENT_SECURITY_POLICY),
-        ("x-content-type-options", "nosniff"),
-        ("referrer-policy", "strict-origin-when-cross-origin"),
-        ("x-frame-options", "DENY"),
-    ]
-    if hsts:
-        fixed.append(("strict-transport-security", HSTS))
-    encoded = [(name.encode(), value.encode()) for name, value in fixed]
-    for_docs = [(name, API_DOCS_POLICY.encode() if name == b"content-security-policy" else v) for name, v in encoded]
-    names = {name for name, _ in encoded}
+class SecurityHeaders:
+    """The security headers every response carries (routed or not, errors included; ``web/edge.py`` adds them); one
+    a handler set itself is replaced. Encoded once; each answer's headers are walked once."""
 
-    async def hook(message: Message, scope: Scope) -> None:
-        if message["type"] == "http.response.start":
-            kept = [header for header in message.get("headers", ()) if header[0].lower() not in names]
-            kept.extend(for_docs if scope.get("path", "").startswith(API_DOCS_UI) else encoded)
-            message["headers"] = kept
+    def __init__(self, hsts: bool) -> None:
+        fixed = [
+            ("content-security-policy", CONTENT_SECURITY_POLICY),
+            ("x-content-type-options", "nosniff"),
+            ("referrer-policy", "strict-origin-when-cross-origin"),
+            ("x-frame-options", "DENY"),
+        ]
+        if hsts:
+            fixed.append(("strict-transport-security", HSTS))
+        self.encoded = [(name.encode(), value.encode()) for name, value in fixed]
+        self.for_docs = [
+            (name, API_DOCS_POLICY.encode() if name == b"content-security-policy" else value)
+            for name, value in self.encoded
+        ]
+        self.names = frozenset(name for name, _ in self.encoded)
 
-    return hook
+    def apply(self, headers: Iterable[tuple[bytes, bytes]], path: str) -> list[tuple[bytes, bytes]]:
+        """``headers`` without any security header of the handler's, then ours."""
+        names = self.names
+        kept = [header for header in headers if header[0].lower() not in names]
+        kept.extend(self.for_docs if path.startswith(API_DOCS_UI) else self.encoded)
+        return kept
 
 
 def _trusted(address: str, proxies: Sequence[Network]) -> bool:
