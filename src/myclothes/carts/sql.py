@@ -19,12 +19,12 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    bindparam,
     case,
     cast,
     delete,
     exists,
     func,
-    literal,
     or_,
     select,
     text,
@@ -46,6 +46,10 @@ class SqlCartStore:
     def __init__(self, database: SqlDatabase, guest_max_age_s: float = 30 * 24 * 3600) -> None:
         self.database = database
         self.guest_max_age_s = guest_max_age_s
+        # Built once: SQLAlchemy's construction of these (the ``excluded`` alias, the subqueries) cost more than
+        # SQLite's execution of them.
+        self._add = _upsert(database, adding=True)
+        self._set = _upsert(database, adding=False)
 
     async def purge_abandoned(self, now: float) -> int:
         """Delete the lines of guest carts whose session has certainly expired; how many were deleted."""
@@ -71,7 +75,8 @@ class SqlCartStore:
         limit = min(limit, MAX_QUANTITY)
 
         def add(connection: Connection) -> list[CartLine]:
-            if quantity > limit or connection.execute(self._upsert(cart_id, sku, quantity, limit)).first() is None:
+            line = {"cart_id": cart_id, "sku": sku, "quantity": quantity, "added_at": time.time(), "limit": limit}
+            if quantity > limit or connection.execute(self._add, line).first() is None:
                 _refused(_held(connection, cart_id), sku, quantity, limit)
             return _held(connection, cart_id)
 
@@ -86,7 +91,7 @@ class SqlCartStore:
         def set_quantity(connection: Connection) -> list[CartLine]:
             if quantity == 0:
                 connection.execute(delete(cart_lines).where(cart_lines.c.cart_id == cart_id, cart_lines.c.sku == sku))
-            elif connection.execute(self._upsert(cart_id, sku, quantity, None)).first() is None:
+            elif connection.execute(self._set, _line(cart_id, sku, quantity)).first() is None:
                 _refused(_held(connection, cart_id), sku, quantity, MAX_QUANTITY)
             return _held(connection, cart_id)
 
@@ -94,26 +99,6 @@ class SqlCartStore:
 
     async def remove(self, cart_id: str, sku: str) -> list[CartLine]:
         return await self.set_quantity(cart_id, sku, 0)
-
-    def _upsert(self, cart_id: str, sku: str, quantity: int, add_limit: int | None) -> Any:
-        """The line at ``quantity`` (or, with ``add_limit``, ``quantity`` more while that stays within the limit), a
-        new line only while the cart has room for it; returns the line's quantity, no row when refused."""
-        has_line = exists().where(cart_lines.c.cart_id == cart_id, cart_lines.c.sku == sku)
-        line_count = select(func.count()).where(cart_lines.c.cart_id == cart_id).scalar_subquery()
-        row = select(
-            cast(literal(cart_id), String), cast(literal(sku), String), cast(literal(quantity), Integer),
-            cast(literal(time.time()), Float),
-        ).where(or_(has_line, line_count < MAX_LINES))  # fmt: skip
-        statement = self.database.upsert(cart_lines).from_select(["cart_id", "sku", "quantity", "added_at"], row)
-        keys = [cart_lines.c.cart_id, cart_lines.c.sku]
-        if add_limit is None:
-            statement = statement.on_conflict_do_update(index_elements=keys, set_={"quantity": quantity})
-        else:
-            summed = cart_lines.c.quantity + statement.excluded.quantity
-            statement = statement.on_conflict_do_update(
-                index_elements=keys, set_={"quantity": summed}, where=summed <= add_limit
-            )
-        return statement.returning(cart_lines.c.quantity)
 
     async def clear(self, cart_id: str) -> None:
         async with self.database.primary_transaction() as connection:
@@ -145,20 +130,47 @@ class SqlCartStore:
 
     @staticmethod
     async def _lines(connection: AsyncConnection, cart_id: str) -> list[CartLine]:
-        return [CartLine(sku, quantity) for sku, quantity in await connection.execute(_lines_of(cart_id))]
+        return [CartLine(sku, quantity) for sku, quantity in await connection.execute(_LINES, {"cart_id": cart_id})]
 
 
-def _lines_of(cart_id: str) -> Select[str, int]:
-    """A cart's lines, oldest first."""
-    return (
-        select(cart_lines.c.sku, cart_lines.c.quantity)
-        .where(cart_lines.c.cart_id == cart_id)
-        .order_by(cart_lines.c.added_at, cart_lines.c.sku)
-    )
+# A cart's lines, oldest first (parameter: ``cart_id``).
+_LINES: Select[str, int] = (
+    select(cart_lines.c.sku, cart_lines.c.quantity)
+    .where(cart_lines.c.cart_id == bindparam("cart_id", type_=String))
+    .order_by(cart_lines.c.added_at, cart_lines.c.sku)
+)
 
 
 def _held(connection: Connection, cart_id: str) -> list[CartLine]:
-    return [CartLine(sku, quantity) for sku, quantity in connection.execute(_lines_of(cart_id))]
+    return [CartLine(sku, quantity) for sku, quantity in connection.execute(_LINES, {"cart_id": cart_id})]
+
+
+def _line(cart_id: str, sku: str, quantity: int) -> dict[str, object]:
+    return {"cart_id": cart_id, "sku": sku, "quantity": quantity, "added_at": time.time()}
+
+
+def _upsert(database: SqlDatabase, adding: bool) -> Any:
+    """The line at ``:quantity`` (``adding``: ``:quantity`` more while that stays within ``:limit``), a new line only
+    while the cart has room for it; returns the line's quantity, no row when refused. Parameters: ``cart_id``,
+    ``sku``, ``quantity``, ``added_at`` (and ``limit``)."""
+    cart_id, sku = bindparam("cart_id", type_=String), bindparam("sku", type_=String)
+    has_line = exists().where(cart_lines.c.cart_id == cart_id, cart_lines.c.sku == sku)
+    line_count = select(func.count()).where(cart_lines.c.cart_id == cart_id).scalar_subquery()
+    row = select(
+        cast(cart_id, String), cast(sku, String), cast(bindparam("quantity", type_=Integer), Integer),
+        cast(bindparam("added_at", type_=Float), Float),
+    ).where(or_(has_line, line_count < MAX_LINES))  # fmt: skip
+    statement = database.upsert(cart_lines).from_select(["cart_id", "sku", "quantity", "added_at"], row)
+    keys = [cart_lines.c.cart_id, cart_lines.c.sku]
+    if adding:
+        summed = cart_lines.c.quantity + statement.excluded.quantity
+        limit = bindparam("limit", type_=Integer)
+        statement = statement.on_conflict_do_update(
+            index_elements=keys, set_={"quantity": summed}, where=summed <= limit
+        )
+    else:
+        statement = statement.on_conflict_do_update(index_elements=keys, set_={"quantity": statement.excluded.quantity})
+    return statement.returning(cart_lines.c.quantity)
 
 
 def _refused(held: list[CartLine], sku: str, quantity: int, limit: int) -> NoReturn:

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import random
 import time
+from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, Float, String, bindparam, delete, select
 
 from myclothes.db.engine import SqlDatabase
 from myclothes.db.tables import sessions
 from myclothes.ports import SessionRecord, SessionState
+
+_LOAD = select(sessions.c.data, sessions.c.created_at, sessions.c.expires_at).where(
+    sessions.c.id == bindparam("id", type_=String), sessions.c.expires_at > bindparam("now", type_=Float)
+)
 
 
 class SqlSessionStore:
@@ -19,31 +24,33 @@ class SqlSessionStore:
 
     def __init__(self, database: SqlDatabase) -> None:
         self.database = database
+        # Built once (SQLAlchemy's construction of an upsert costs more than SQLite's execution of it).
+        upsert = database.upsert(sessions)
+        self._save = upsert.on_conflict_do_update(
+            index_elements=[sessions.c.id],
+            set_={"data": upsert.excluded.data, "expires_at": upsert.excluded.expires_at},
+        )
 
     async def load(self, session_id: str, now: float) -> SessionRecord | None:
-        statement = select(sessions.c.data, sessions.c.created_at, sessions.c.expires_at).where(
-            sessions.c.id == session_id, sessions.c.expires_at > now
-        )
-        row = await self.database.run_on_primary(lambda connection: connection.execute(statement).first(), "read")
+        def load(connection: Connection) -> Any:
+            return connection.execute(_LOAD, {"id": session_id, "now": now}).first()
+
+        row = await self.database.run_on_primary(load, "read")
         if row is None:
             return None
         return SessionRecord(session_id, msgspec.convert(row[0], SessionState), row[1], row[2])
 
     async def save(self, record: SessionRecord) -> None:
-        statement = self.database.upsert(sessions).values(
-            id=record.id,
-            data=msgspec.to_builtins(record.state),
-            created_at=record.created_at,
-            expires_at=record.expires_at,
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=[sessions.c.id],
-            set_={"data": statement.excluded.data, "expires_at": statement.excluded.expires_at},
-        )
+        row = {
+            "id": record.id,
+            "data": msgspec.to_builtins(record.state),
+            "created_at": record.created_at,
+            "expires_at": record.expires_at,
+        }
         purge = random.random() < 0.01
 
         def save(connection: Connection) -> None:  # statements each atomic on their own (``db/direct.py``)
-            connection.execute(statement)
+            connection.execute(self._save, row)
             if purge:
                 connection.execute(delete(sessions).where(sessions.c.expires_at < time.time()))
 

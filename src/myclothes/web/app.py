@@ -47,6 +47,11 @@ class StoreApp(Litestar):
             await super().__call__(scope, receive, send)
 
 
+def _no_template_reload(engine: JinjaTemplateEngine) -> None:
+    """Templates ship with the code: no ``stat`` of the file on every render (3% of the HTML cart page)."""
+    engine.engine.auto_reload = False
+
+
 def create_app(settings: Settings | None = None) -> StoreApp:
     """Build the web app for ``settings`` (read from the environment when omitted)."""
     from myclothes.bootstrap import build_shop  # the composition root; the web tier never picks adapters
@@ -100,7 +105,11 @@ def create_app(settings: Settings | None = None) -> StoreApp:
             exact_allow,
         ],
         logging_config=None,  # configure_logging: JSON lines, with the request id
-        template_config=TemplateConfig(directory=PAGES / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=PAGES / "templates",
+            engine=JinjaTemplateEngine,
+            engine_callback=_no_template_reload,
+        ),
         openapi_config=OpenAPIConfig(
             title="MyClothes",
             version="0.1.0",
