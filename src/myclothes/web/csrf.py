@@ -14,13 +14,13 @@ plant one (cookie tossing).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from hmac import compare_digest
 from typing import cast
 
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware.csrf import CSRF_SECRET_LENGTH, CSRFMiddleware, generate_csrf_hash
-from litestar.types import ASGIApp, Empty, HTTPScope, Receive, Scope, Send
+from litestar.types import ASGIApp, Empty, HTTPResponseStartEvent, HTTPScope, HTTPSendMessage, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
 CSRF_COOKIE = "csrftoken"
@@ -29,7 +29,21 @@ CSRF_COOKIE = "csrftoken"
 # HMAC-signed token and a Set-Cookie on every call).
 NO_CSRF_COOKIE = {"exclude_from_csrf": True}
 SESSION_COOKIE = "myclothes_session"
+EMPTY_VALUE = '""'
 HOST_PREFIX = "__Host-"
+
+
+def set_cookie_header(name: str, secure: bool) -> Callable[[str, int | None], tuple[bytes, bytes]]:
+    """``Set-Cookie`` for the shop's cookies, written as Litestar's ``Cookie`` writes them (HttpOnly, Path=/,
+    SameSite=lax, Secure on HTTPS) for values that need no quoting (hex tokens, URL-safe ids, or empty), without
+    ``http.cookies`` (its ``SimpleCookie`` was 11% of a cookieless GET)."""
+    tail = "; Path=/; SameSite=lax" + ("; Secure" if secure else "")
+
+    def header(value: str, max_age: int | None = None) -> tuple[bytes, bytes]:
+        age = "" if max_age is None else f"; Max-Age={max_age}"
+        return b"set-cookie", f"{name}={value or EMPTY_VALUE}; HttpOnly{age}{tail}".encode("latin-1")
+
+    return header
 
 
 def cookie_names(secure: bool) -> tuple[str, str]:
@@ -56,6 +70,11 @@ class RotatingCSRFMiddleware(CSRFMiddleware):
     def __init__(self, app: ASGIApp, config: CSRFConfig, secrets: Sequence[str]) -> None:
         super().__init__(app, config)
         self.secrets = tuple(secrets)
+        self._set_cookie = set_cookie_header(config.cookie_name, config.cookie_secure)
+
+    def _set_cookie_if_needed(self, message: HTTPSendMessage, token: str) -> None:
+        start = cast("HTTPResponseStartEvent", message)
+        start["headers"] = [*start.get("headers", ()), self._set_cookie(token, None)]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and cast("HTTPScope", scope)["method"] in self.config.safe_methods:

@@ -3,13 +3,13 @@ when it is created, rotated or destroyed, is ``services/sessions.py``; this midd
 
 from __future__ import annotations
 
-from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.datastructures import MutableScopeHeaders
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from myclothes.ports import ClientStateCarrier
 from myclothes.services.sessions import SessionService
-from myclothes.web.csrf import cookie_names, scope_cookies
+from myclothes.web.csrf import cookie_names, scope_cookies, set_cookie_header
 
 
 class SessionMiddleware(ASGIMiddleware):
@@ -24,6 +24,7 @@ class SessionMiddleware(ASGIMiddleware):
         self.client_state = client_state
         self.secure = secure
         self.cookie_name = cookie_names(secure)[0]  # __Host-myclothes_session when Secure
+        self._cookie = set_cookie_header(self.cookie_name, secure)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         cookies = scope_cookies(scope)
@@ -34,11 +35,11 @@ class SessionMiddleware(ASGIMiddleware):
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
                 cookie = await self.sessions.save(session, had_cookie=session_id is not None)
                 if cookie is not None:
-                    headers.add("set-cookie", self._cookie(cookie.value, cookie.max_age).to_header(header=""))
+                    message["headers"] = [*message.get("headers", ()), self._cookie(cookie.value, cookie.max_age)]
                 if self.client_state is not None:
+                    headers = MutableScopeHeaders.from_message(message)
                     for header in self.client_state.set_cookie_headers():
                         headers.add("set-cookie", header)
             await send(message)
@@ -48,14 +49,3 @@ class SessionMiddleware(ASGIMiddleware):
         finally:
             if self.client_state is not None:
                 self.client_state.end(token)
-
-    def _cookie(self, value: str, max_age: int) -> Cookie:
-        return Cookie(
-            key=self.cookie_name,
-            value=value,
-            max_age=max_age,
-            path="/",
-            httponly=True,
-            samesite="lax",
-            secure=self.secure,
-        )
