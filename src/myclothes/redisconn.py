@@ -40,10 +40,13 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import MasterDownError, ReadOnlyError, RedisError, ResponseError, TryAgainError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from myclothes.domain.cart import CartLine
 from myclothes.domain.errors import StoreUnavailable
 from myclothes.settings import Settings
 
 log = logging.getLogger("myclothes.redis")
+PREFIX = "myclothes:v1"  # every key of the stores
+CART_PREFIX = f"{PREFIX}:cart:"  # a cart: a hash sku -> quantity, plus "~c" (its creation time)
 ROUND_TRIPS = Counter(
     "myclothes_redis_round_trips_total", "Requests sent to Redis (a pipeline or a script counts once)", ["client"]
 )
@@ -234,3 +237,13 @@ def _outage(error: BaseException) -> bool:
     if isinstance(error, RuntimeError):
         return "closed" in str(error)
     return isinstance(error, RedisError) and failover_in_progress(error)
+
+
+def cart_lines(flat: list[Any]) -> list[CartLine]:
+    """A cart hash's fields and values (``HGETALL``'s flat reply) as lines; fields starting with ``~`` are not."""
+    lines = []
+    for index in range(0, len(flat), 2):
+        sku = flat[index].decode()
+        if not sku.startswith("~"):
+            lines.append(CartLine(sku, int(flat[index + 1])))
+    return lines

@@ -11,13 +11,16 @@ from typing import TypeVar
 
 import pytest
 import redis as redis_sync
+from prometheus_client import REGISTRY
 from tests.support.redis_server import RedisServer, SentinelServer
 from tests.support.server import frozen
 
 from myclothes.carts.redis import RedisCartStore
+from myclothes.domain.cart import CartLine
 from myclothes.domain.errors import StoreUnavailable
-from myclothes.ports import SessionRecord, SessionState
+from myclothes.ports import CartGuess, SessionRecord, SessionState
 from myclothes.redisconn import SUSPECT_HOLD_S, PrimaryHealth, create_redis, create_replica_reader
+from myclothes.sessions.hashed import HashedIdSessionStore
 from myclothes.sessions.redis import RedisSessionStore
 from myclothes.settings import Settings
 
@@ -100,3 +103,47 @@ def test_after_a_failure_reads_are_held_on_the_replica_and_one_read_per_hold_tri
     assert health.suspect()  # ...while the others stay on the replica
     health.answered()
     assert not health.suspect()
+
+
+def _scripts_run(server: RedisServer) -> int:
+    stats = redis_sync.Redis(port=server.port).info("commandstats")
+    return sum(int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in ("evalsha", "eval"))
+
+
+def _round_trips() -> float:
+    return REGISTRY.get_sample_value("myclothes_redis_round_trips_total", {"client": "stores"}) or 0.0
+
+
+async def test_a_session_and_its_cart_are_read_in_one_round_trip_from_the_primary_or_a_replica(
+    watched: tuple[RedisServer, RedisServer, Settings],
+) -> None:
+    primary, replica_server, settings = watched
+    client, replica = create_redis(settings), create_replica_reader(settings)
+    assert replica is not None
+    health = PrimaryHealth()
+    sessions = HashedIdSessionStore(RedisSessionStore(client, True, replica, health))
+    carts = RedisCartStore(client, 3600, 7200, True, replica, health)
+    try:
+        now = time.time()
+        await sessions.save(SessionRecord("guest-id", SessionState(guest_cart="g:abc"), now, now + 600))
+        await sessions.save(SessionRecord("ada-id", SessionState(customer_id=42), now, now + 600))
+        await sessions.save(SessionRecord("no-cart-id", SessionState(), now, now + 600))
+        await carts.add("g:abc", "SKU-1", 2)
+        await carts.add("c:42", "SKU-2", 3)
+        before = _round_trips()
+        guest, guest_cart = await sessions.load_with_cart("guest-id", now)
+        ada, ada_cart = await sessions.load_with_cart("ada-id", now)
+        plain, no_cart = await sessions.load_with_cart("no-cart-id", now)
+        assert _round_trips() - before == 3  # one per session, its cart included
+        assert guest is not None and guest.id == "guest-id" and guest_cart == CartGuess("g:abc", [CartLine("SKU-1", 2)])
+        assert ada is not None and ada_cart == CartGuess("c:42", [CartLine("SKU-2", 3)])
+        assert plain is not None and no_cart is None
+
+        health.failed()  # the primary is suspect: reads go to the replica, the script included
+        on_primary, on_replica = _scripts_run(primary), _scripts_run(replica_server)
+        again, again_cart = await sessions.load_with_cart("ada-id", time.time())
+        assert again is not None and again_cart == ada_cart
+        assert _scripts_run(primary) == on_primary and _scripts_run(replica_server) > on_replica
+    finally:
+        await client.aclose()
+        await replica.aclose()

@@ -6,9 +6,10 @@ import pytest
 from tests.unit.fakes import FakeDatabase
 
 from myclothes.carts.memory import MemoryCartStore
+from myclothes.domain.cart import CartLine
 from myclothes.domain.customers import Customer
 from myclothes.domain.errors import AuthenticationRequired, StoreUnavailable
-from myclothes.ports import SessionRecord
+from myclothes.ports import CartGuess, LateMerge, SessionRecord, SessionState
 from myclothes.services.cart import CartService
 from myclothes.services.cart_ids import AccountCarts, BrowserCarts, CartIds
 from myclothes.services.sessions import SessionCookie, SessionLifetime, SessionService
@@ -104,3 +105,31 @@ async def test_while_the_store_cannot_be_read_who_this_is_is_unknown_not_absent(
     healthy, _ = service()
     with pytest.raises(AuthenticationRequired):
         await healthy.require_customer(await healthy.open(None))
+
+
+class GuessingStore(MemorySessionStore):
+    """A store that reads the cart with the session (as Redis does), guessing ``guess_cart``."""
+
+    def __init__(self, guess_cart: str) -> None:
+        super().__init__()
+        self.guess_cart = guess_cart
+
+    async def load_with_cart(self, session_id: str, now: float) -> tuple[SessionRecord | None, CartGuess | None]:
+        return await self.load(session_id, now), CartGuess(self.guess_cart, [CartLine("TEE-M", 7)])
+
+
+@pytest.mark.parametrize(
+    ("guess_cart", "late_merge", "kept"),
+    [("g:mine", False, True), ("g:someone-else", False, False), ("g:mine", True, False)],
+)
+async def test_a_cart_read_with_the_session_is_used_only_for_the_cart_the_policy_names(
+    guess_cart: str, late_merge: bool, kept: bool
+) -> None:
+    store = GuessingStore(guess_cart)
+    sessions, _ = service(store=store)
+    state = SessionState(guest_cart="g:mine", late_merge=LateMerge("g:old", 9e9) if late_merge else None)
+    await store.save(SessionRecord("s1", state, created_at=1.0, expires_at=9e9))
+    shopper = await sessions.open("s1", with_cart=True)
+    assert (shopper.known_lines("g:mine") == [CartLine("TEE-M", 7)]) is kept
+    assert shopper.known_lines("g:other") is None
+    assert (await sessions.open("s1")).known_lines("g:mine") is None  # only asked for

@@ -18,9 +18,7 @@ from redis.exceptions import ResponseError
 from myclothes.carts.base import LINE_LIMIT_MESSAGE, quantity_limit_message
 from myclothes.domain.cart import MAX_LINES, MAX_QUANTITY, CartLine, MergeChange, validate_quantity
 from myclothes.domain.errors import Conflict
-from myclothes.redisconn import PrimaryHealth, RedisCalls
-
-PREFIX = "myclothes:v1"
+from myclothes.redisconn import CART_PREFIX, PrimaryHealth, RedisCalls, cart_lines
 
 # Shared prologue: the cart's TTL from its creation time (a cart past its absolute lifetime starts over).
 _TTL = """
@@ -96,15 +94,6 @@ return changes
 """
 
 
-def _lines(flat: list[Any]) -> list[CartLine]:
-    lines = []
-    for index in range(0, len(flat), 2):
-        sku = flat[index].decode()
-        if not sku.startswith("~"):
-            lines.append(CartLine(sku, int(flat[index + 1])))
-    return lines
-
-
 class RedisCartStore(RedisCalls):
     name = "redis"
 
@@ -126,7 +115,7 @@ class RedisCartStore(RedisCalls):
 
     @staticmethod
     def key(cart_id: str) -> str:
-        return f"{PREFIX}:cart:{cart_id}"
+        return CART_PREFIX + cart_id
 
     def _args(self, *extra: Any) -> list[Any]:
         return [self.idle_s, self.absolute_s, *extra]
@@ -136,17 +125,17 @@ class RedisCartStore(RedisCalls):
             return await client.hgetall(self.key(cart_id))
 
         found = await self._read(read)
-        return _lines([item for pair in found.items() for item in pair])
+        return cart_lines([item for pair in found.items() for item in pair])
 
     async def add(self, cart_id: str, sku: str, quantity: int, limit: int = MAX_QUANTITY) -> list[CartLine]:
         validate_quantity(quantity)
         args = self._args(sku, quantity, min(limit, MAX_QUANTITY), MAX_LINES)
-        return _lines(await self._run(self._add, [self.key(cart_id)], args))
+        return cart_lines(await self._run(self._add, [self.key(cart_id)], args))
 
     async def set_quantity(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
         validate_quantity(quantity, allow_zero=True)
         args = self._args(sku, quantity, MAX_QUANTITY, MAX_LINES)
-        return _lines(await self._run(self._set, [self.key(cart_id)], args))
+        return cart_lines(await self._run(self._set, [self.key(cart_id)], args))
 
     async def remove(self, cart_id: str, sku: str) -> list[CartLine]:
         return await self.set_quantity(cart_id, sku, 0)

@@ -14,11 +14,22 @@ from myclothes.ports.database import (
     UnitOfWork,
 )
 from myclothes.ports.services import EventPublisher, PasswordHasher, PaymentGateway
-from myclothes.ports.sessions import AddedToCart, LateMerge, Notice, SessionRecord, SessionState, SessionStore
+from myclothes.ports.sessions import (
+    AddedToCart,
+    CartGuess,
+    CartPrefetchingSessionStore,
+    LateMerge,
+    Notice,
+    SessionRecord,
+    SessionState,
+    SessionStore,
+)
 
 __all__ = [
     "AddedToCart",
     "Cache",
+    "CartGuess",
+    "CartPrefetchingSessionStore",
     "CartStore",
     "CatalogCache",
     "CatalogRepository",

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 import msgspec
+
+from myclothes.domain.cart import CartLine
 
 
 class Notice(msgspec.Struct, frozen=True):
@@ -71,4 +74,22 @@ class SessionStore(Protocol):
 
     async def delete(self, session_id: str) -> None:
         """Destroy the session; unknown ids are ignored."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CartGuess:
+    """The lines of the cart a stored session appears to point to, read with the session in one round trip. Only a
+    guess: the session service uses it only when the cart-id policy names the same cart."""
+
+    cart_id: str
+    lines: list[CartLine]
+
+
+@runtime_checkable
+class CartPrefetchingSessionStore(SessionStore, Protocol):
+    """A session store that can read a session and the cart it points to in one round trip (Redis: one script)."""
+
+    async def load_with_cart(self, session_id: str, now: float) -> tuple[SessionRecord | None, CartGuess | None]:
+        """``load``, plus the lines of the cart the session seems to point to (None when it points to none)."""
         ...

@@ -29,15 +29,16 @@ class CartService:
         # whose quantity or variant data (price, stock; reloaded every second) changed
         self._priced_lines: dict[tuple[str, int], tuple[VariantListing, PricedLine]] = {}
 
-    async def view(self, cart_id: str | None) -> CartView:
+    async def view(self, cart_id: str | None, known: list[CartLine] | None = None) -> CartView:
+        """The cart priced; ``known``: its lines, already read in this request."""
         if cart_id is None:
             return CartView(items=[])
-        return await self._priced(await self.store.lines(cart_id))
+        return await self._priced(known if known is not None else await self.store.lines(cart_id))
 
-    async def count(self, cart_id: str | None) -> int:
+    async def count(self, cart_id: str | None, known: list[CartLine] | None = None) -> int:
         if cart_id is None:
             return 0
-        return sum(line.quantity for line in await self.store.lines(cart_id))
+        return sum(line.quantity for line in (known if known is not None else await self.store.lines(cart_id)))
 
     async def add(self, cart_id: str, sku: str, quantity: int) -> CartView:
         """Add to the cart in one store operation; the store enforces the line limit (99, or the stock) atomically."""

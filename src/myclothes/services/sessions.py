@@ -14,10 +14,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from myclothes.domain.cart import CartLine
 from myclothes.domain.customers import Customer
 from myclothes.domain.errors import AuthenticationRequired, Forbidden, StoreUnavailable
 from myclothes.ports import (
     AddedToCart,
+    CartGuess,
     CommitPosition,
     Database,
     LateMerge,
@@ -77,6 +79,7 @@ class ShopperSession:
         self.position: CommitPosition | None = None
         self.customer: Customer | None = None
         self.customer_loaded = False
+        self.prefetched: CartGuess | None = None  # the cart's lines, read with the session (see ``known_lines``)
         if record is not None and record.expires_at - lifetime.idle_s < now - REFRESH_AFTER_S:
             self.dirty = True  # idle expiry slides forward
 
@@ -84,6 +87,11 @@ class ShopperSession:
     def state(self) -> SessionState:
         """What the session keeps (read only: change it through the methods below, which mark it for saving)."""
         return self.record.state if self.record is not None else SessionState()
+
+    def known_lines(self, cart_id: str | None) -> list[CartLine] | None:
+        """The lines of cart ``cart_id`` as read with the session in this request, if they were (None: read them)."""
+        guess = self.prefetched
+        return guess.lines if guess is not None and guess.cart_id == cart_id else None
 
     @property
     def customer_id(self) -> int | None:
@@ -193,16 +201,26 @@ class SessionService:
     database: Database  # read-your-writes: the session keeps its newest commit's position
     clock: Callable[[], float] = time.time
 
-    async def open(self, session_id: str | None) -> ShopperSession:
-        """The session for the id the shopper's cookie carries, and read-your-writes from its last commit."""
-        record, unavailable = None, False
+    async def open(self, session_id: str | None, with_cart: bool = False) -> ShopperSession:
+        """The session for the id the shopper's cookie carries, and read-your-writes from its last commit.
+
+        ``with_cart`` (a request that will show the cart or its count): when the store can, the cart's lines are
+        read with the session in one round trip and kept for this request if the cart-id policy names that cart
+        and no late merge is pending (``ShopperSession.known_lines``)."""
+        record, unavailable, guess = None, False, None
         if session_id and len(session_id) <= MAX_ID_LENGTH:
             try:
-                record = await self.store.load(session_id, self.clock())
+                load_with_cart = getattr(self.store, "load_with_cart", None) if with_cart else None
+                if load_with_cart is not None:
+                    record, guess = await load_with_cart(session_id, self.clock())
+                else:
+                    record = await self.store.load(session_id, self.clock())
             except StoreUnavailable:
                 log.warning("session store unavailable: serving as a guest")
                 unavailable = True
         session = ShopperSession(record, self.clock(), self.lifetime, self.cart_ids, unavailable)
+        if guess is not None and session.state.late_merge is None and guess.cart_id == session.cart_id:
+            session.prefetched = guess
         session.position = self.database.track_session_lsn(session.state.db_lsn)
         return session
 

@@ -22,15 +22,19 @@ class ShopperCart:
         return await self.sessions.cart_id(self.shopper)
 
     async def view(self) -> CartView:
-        return await self.carts.view(await self.id())
+        cart_id = await self.id()
+        return await self.carts.view(cart_id, self.shopper.known_lines(cart_id))
 
     async def add(self, sku: str, quantity: int) -> CartView:
+        self.shopper.prefetched = None  # the cart changes
         return await self.carts.add(await self.writable_id(), sku, quantity)
 
     async def set_quantity(self, sku: str, quantity: int) -> CartView:
+        self.shopper.prefetched = None
         return await self.carts.set_quantity(await self.writable_id(), sku, quantity)
 
     async def remove(self, sku: str) -> CartView:
+        self.shopper.prefetched = None
         cart_id = await self.id()
         if cart_id is None:
             return CartView(items=[])

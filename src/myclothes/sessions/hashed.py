@@ -12,8 +12,9 @@ out on some requests until the rollout ends.
 from __future__ import annotations
 
 import hashlib
+from typing import cast
 
-from myclothes.ports import SessionRecord, SessionStore
+from myclothes.ports import CartGuess, CartPrefetchingSessionStore, SessionRecord, SessionStore
 
 
 def stored_id(session_id: str) -> str:
@@ -25,18 +26,33 @@ class HashedIdSessionStore:
 
     def __init__(self, store: SessionStore) -> None:
         self.store = store
+        self._prefetching = isinstance(store, CartPrefetchingSessionStore)
 
     async def load(self, session_id: str, now: float) -> SessionRecord | None:
         record = await self.store.load(stored_id(session_id), now)
         if record is None:
-            if _looks_hashed(session_id):
-                return None  # a stored key from a leaked dump is not a way in
-            record = await self.store.load(session_id, now)  # saved before ids were hashed
-            if record is None:
-                return None
-            await self.store.save(_keyed(record, stored_id(session_id)))
-            await self.store.delete(session_id)
+            return await self._saved_unhashed(session_id, now)
         return _keyed(record, session_id)
+
+    async def _saved_unhashed(self, session_id: str, now: float) -> SessionRecord | None:
+        """A session saved before ids were hashed, moved under its hashed id."""
+        if _looks_hashed(session_id):
+            return None  # a stored key from a leaked dump is not a way in
+        record = await self.store.load(session_id, now)
+        if record is None:
+            return None
+        await self.store.save(_keyed(record, stored_id(session_id)))
+        await self.store.delete(session_id)
+        return _keyed(record, session_id)
+
+    async def load_with_cart(self, session_id: str, now: float) -> tuple[SessionRecord | None, CartGuess | None]:
+        """``load``, with the cart the session points to when the store can read both at once."""
+        if not self._prefetching:
+            return await self.load(session_id, now), None
+        record, guess = await cast(CartPrefetchingSessionStore, self.store).load_with_cart(stored_id(session_id), now)
+        if record is None:
+            return await self._saved_unhashed(session_id, now), None
+        return _keyed(record, session_id), guess
 
     async def save(self, record: SessionRecord) -> None:
         await self.store.save(_keyed(record, stored_id(record.id)))

@@ -1,20 +1,51 @@
-"""Sessions in Redis, as JSON strings that expire with the session (goes with the ``redis`` cart store)."""
+"""Sessions in Redis, as JSON strings that expire with the session (goes with the ``redis`` cart store).
+
+A page or a cart view needs the session and then the cart it points to: two round trips. ``load_with_cart`` does
+both in one Lua script: it reads the session, finds the cart the session appears to point to (the account's cart
+``c:<id>`` when logged in, else the guest cart) and returns that cart's fields too. It is a guess, read-only and
+never acted upon here: the session service uses the lines only when its cart-id policy names the same cart.
+"""
 
 from __future__ import annotations
 
 import time
 
 import msgspec
+from redis.asyncio import Redis
 
-from myclothes.ports import SessionRecord
-from myclothes.redisconn import RedisCalls
+from myclothes.ports import CartGuess, SessionRecord
+from myclothes.redisconn import CART_PREFIX, PREFIX, PrimaryHealth, RedisCalls, cart_lines
 
-PREFIX = "myclothes:v1"
+# KEYS[1]: the session; ARGV[1]: the carts' key prefix. Returns {} (no session), {session} (no cart to guess),
+# or {session, cart id, the cart's fields}. (The cart's key is derived, not declared: one Redis, not a cluster.)
+WITH_CART = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return {} end
+local ok, record = pcall(cjson.decode, raw)
+local cart = nil
+if ok and type(record) == 'table' and type(record.data) == 'table' then
+  local data = record.data
+  if type(data.uid) == 'number' then cart = 'c:' .. string.format('%d', data.uid)
+  elseif type(data.cart) == 'string' then cart = data.cart end
+end
+if cart == nil then return {raw} end
+return {raw, cart, redis.call('HGETALL', ARGV[1] .. cart)}
+"""
 
 
 class RedisSessionStore(RedisCalls):
     """Every call bounded, retried once during a failover, else ``StoreUnavailable``; loads read a replica while the
     primary is suspect (``redisconn.py``)."""
+
+    def __init__(
+        self,
+        client: Redis,
+        wait_for_replica: bool = False,
+        replica: Redis | None = None,
+        health: PrimaryHealth | None = None,
+    ) -> None:
+        super().__init__(client, wait_for_replica, replica, health)
+        self._with_cart = client.register_script(WITH_CART)  # read-only: runs on a replica too
 
     @staticmethod
     def key(session_id: str) -> str:
@@ -22,10 +53,15 @@ class RedisSessionStore(RedisCalls):
 
     async def load(self, session_id: str, now: float) -> SessionRecord | None:
         raw = await self._read(lambda client: client.get(self.key(session_id)))
-        if raw is None:
-            return None
-        record = msgspec.json.decode(raw, type=SessionRecord)
-        return record if record.expires_at > now else None
+        return _live(raw, now)
+
+    async def load_with_cart(self, session_id: str, now: float) -> tuple[SessionRecord | None, CartGuess | None]:
+        key = self.key(session_id)
+        found = await self._read(lambda client: self._with_cart(keys=[key], args=[CART_PREFIX], client=client))
+        record = _live(found[0], now) if found else None
+        if record is None or len(found) < 3:
+            return record, None
+        return record, CartGuess(found[1].decode(), cart_lines(found[2]))
 
     async def save(self, record: SessionRecord) -> None:
         ttl_ms = max(1, int((record.expires_at - time.time()) * 1000))
@@ -34,3 +70,10 @@ class RedisSessionStore(RedisCalls):
 
     async def delete(self, session_id: str) -> None:
         await self._call(lambda: self.client.delete(self.key(session_id)), write=True)
+
+
+def _live(raw: bytes | str | None, now: float) -> SessionRecord | None:
+    if raw is None:
+        return None
+    record = msgspec.json.decode(raw, type=SessionRecord)
+    return record if record.expires_at > now else None

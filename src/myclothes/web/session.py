@@ -29,7 +29,8 @@ class SessionMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         cookies = scope_cookies(scope)
         session_id = cookies.get(self.cookie_name)
-        session = await self.sessions.open(session_id)
+        # A GET shows the cart or its count (pages, the cart API): read it with the session when the store can.
+        session = await self.sessions.open(session_id, with_cart=scope.get("method") == "GET")
         scope["state"]["shopper"] = session
         token = self.client_state.begin(cookies) if self.client_state else None
 

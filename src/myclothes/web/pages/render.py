@@ -113,6 +113,8 @@ async def _cart_count(request: Request[Any, Any, Any]) -> int | str:
     """The header's cart count; a dash when the cart store cannot be reached (the page still renders)."""
     shop = shop_of(request)
     try:
-        return await shop.carts.count(await shop.sessions.cart_id(shopper_of(request)))
+        shopper = shopper_of(request)
+        cart_id = await shop.sessions.cart_id(shopper)
+        return await shop.carts.count(cart_id, shopper.known_lines(cart_id))
     except StoreUnavailable:
         return "?"
