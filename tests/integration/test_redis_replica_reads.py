@@ -12,6 +12,7 @@ from typing import TypeVar
 import pytest
 import redis as redis_sync
 from prometheus_client import REGISTRY
+from redis.asyncio import Redis
 from tests.support.redis_server import RedisServer, SentinelServer
 from tests.support.server import frozen
 
@@ -53,15 +54,20 @@ async def _timed(call: Awaitable[T]) -> tuple[T, float]:
     return answer, time.monotonic() - started
 
 
-async def test_a_silent_primary_costs_one_timeout_then_reads_come_from_the_replica(
-    watched: tuple[RedisServer, RedisServer, Settings],
-) -> None:
-    primary, _replica, settings = watched
+def _stores(settings: Settings) -> tuple[Redis, Redis, PrimaryHealth, RedisSessionStore, RedisCartStore]:
+    """The primary's and the replicas' clients, and the stores over them, sharing one view of the primary."""
     client, replica = create_redis(settings), create_replica_reader(settings)
     assert replica is not None
     health = PrimaryHealth()
     sessions = RedisSessionStore(client, True, replica, health)
-    carts = RedisCartStore(client, 3600, 7200, True, replica, health)
+    return client, replica, health, sessions, RedisCartStore(client, 3600, 7200, True, replica, health)
+
+
+async def test_a_silent_primary_costs_one_timeout_then_reads_come_from_the_replica(
+    watched: tuple[RedisServer, RedisServer, Settings],
+) -> None:
+    primary, _replica, settings = watched
+    client, replica, health, sessions, carts = _stores(settings)
     try:
         now = time.time()
         await sessions.save(SessionRecord("s1", SessionState(customer_id=7), now, now + 600))
@@ -118,11 +124,8 @@ async def test_a_session_and_its_cart_are_read_in_one_round_trip_from_the_primar
     watched: tuple[RedisServer, RedisServer, Settings],
 ) -> None:
     primary, replica_server, settings = watched
-    client, replica = create_redis(settings), create_replica_reader(settings)
-    assert replica is not None
-    health = PrimaryHealth()
-    sessions = HashedIdSessionStore(RedisSessionStore(client, True, replica, health))
-    carts = RedisCartStore(client, 3600, 7200, True, replica, health)
+    client, replica, health, raw_sessions, carts = _stores(settings)
+    sessions = HashedIdSessionStore(raw_sessions)
     try:
         now = time.time()
         await sessions.save(SessionRecord("guest-id", SessionState(guest_cart="g:abc"), now, now + 600))

@@ -9,12 +9,13 @@ never acted upon here: the session service uses the lines only when its cart-id 
 from __future__ import annotations
 
 import time
+from functools import cached_property
 
 import msgspec
-from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 
 from myclothes.ports import CartGuess, SessionRecord
-from myclothes.redisconn import CART_PREFIX, PREFIX, PrimaryHealth, RedisCalls, cart_lines
+from myclothes.redisconn import CART_PREFIX, PREFIX, RedisCalls, cart_lines
 
 # KEYS[1]: the session; ARGV[1]: the carts' key prefix. Returns {} (no session), {session} (no cart to guess),
 # or {session, cart id, the cart's fields}. (The cart's key is derived, not declared: one Redis, not a cluster.)
@@ -37,15 +38,9 @@ class RedisSessionStore(RedisCalls):
     """Every call bounded, retried once during a failover, else ``StoreUnavailable``; loads read a replica while the
     primary is suspect (``redisconn.py``)."""
 
-    def __init__(
-        self,
-        client: Redis,
-        wait_for_replica: bool = False,
-        replica: Redis | None = None,
-        health: PrimaryHealth | None = None,
-    ) -> None:
-        super().__init__(client, wait_for_replica, replica, health)
-        self._with_cart = client.register_script(WITH_CART)  # read-only: runs on a replica too
+    @cached_property
+    def _with_cart(self) -> AsyncScript:
+        return self.client.register_script(WITH_CART)  # read-only: runs on a replica too
 
     @staticmethod
     def key(session_id: str) -> str:
