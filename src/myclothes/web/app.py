@@ -25,6 +25,7 @@ from myclothes.web.deadline import RequestDeadlineMiddleware
 from myclothes.web.deps import DEPENDENCIES
 from myclothes.web.edge import Edge
 from myclothes.web.errors import EXCEPTION_HANDLERS, add_retry_after
+from myclothes.web.fastlane import FastLane
 from myclothes.web.health import Readiness, healthz, probes_for, readyz, readyz_write
 from myclothes.web.observability import metrics
 from myclothes.web.pages import page_handlers
@@ -39,10 +40,11 @@ class StoreApp(Litestar):
     """The Litestar app, with what every HTTP answer gets done in one pass around it (``web/edge.py``)."""
 
     edge: Edge
+    fast_lane: FastLane
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
-            await self.edge(scope, receive, send, super().__call__)
+            await self.edge(scope, receive, send, self.fast_lane.route(scope) or super().__call__)
         else:
             await super().__call__(scope, receive, send)
 
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None) -> StoreApp:
     docs: list[OpenAPIRenderPlugin] = [JsonRenderPlugin()]  # /schema/openapi.json, always
     if settings.api_docs:
         docs.append(SwaggerRenderPlugin())
+    deadline = RequestDeadlineMiddleware(settings.request_deadline_s)
     app = StoreApp(
         route_handlers=[
             api_router,
@@ -92,7 +95,7 @@ def create_app(settings: Settings | None = None) -> StoreApp:
         before_request=refuse_nul,  # the pages; /api states its rules in its document (web/api/__init__.py)
         dependencies=DEPENDENCIES,
         middleware=[
-            RequestDeadlineMiddleware(settings.request_deadline_s),
+            deadline,
             SessionMiddleware(shop.sessions, shop.client_state, settings.cookie_secure),
             DefineMiddleware(
                 RotatingCSRFMiddleware,
@@ -132,4 +135,5 @@ def create_app(settings: Settings | None = None) -> StoreApp:
         debug=False,
     )
     app.edge = Edge(settings)
+    app.fast_lane = FastLane(shop, deadline)
     return app

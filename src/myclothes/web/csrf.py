@@ -79,15 +79,15 @@ class RotatingCSRFMiddleware(CSRFMiddleware):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and cast("HTTPScope", scope)["method"] in self.config.safe_methods:
             cookie = scope_cookies(scope).get(self.config.cookie_name)
-            if cookie is not None and _verified(cookie, self.secrets[:1]) is None:
+            if cookie is not None and verified_token(cookie, self.secrets[:1]) is None:
                 _drop_cookie(scope, self.config.cookie_name)  # the page gets a new token, signed with the first key
         await super().__call__(scope, receive, send)
 
     def _decode_csrf_token(self, token: str) -> str | None:
-        return _verified(token, self.secrets)
+        return verified_token(token, self.secrets)
 
 
-def _verified(token: str, secrets: Sequence[str]) -> str | None:
+def verified_token(token: str, secrets: Sequence[str]) -> str | None:
     """The token's random part when one of ``secrets`` signed it."""
     if len(token) < CSRF_SECRET_LENGTH + 1:
         return None

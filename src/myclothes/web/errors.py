@@ -110,7 +110,21 @@ def shop_error_handler(request: Request[Any, Any, Any], error: ShopError) -> Res
     if status == 401 and not is_api(request) and request.method == "GET":
         return Redirect(f"/account/login?next={quote(request.url.path)}")
     extra = {"field": error.field} if error.field else None
-    return _respond(request, status, str(error) if error.field else error.message, extra)
+    return _respond(request, status, problem_detail(error), extra)
+
+
+def problem_detail(error: ShopError) -> str:
+    """What an error answer says: the field's name and the message when the error names a field."""
+    return str(error) if error.field else error.message
+
+
+def api_problem(error: ShopError) -> tuple[int, dict[str, Any]]:
+    """The status and the JSON body of an error on /api (what ``shop_error_handler`` answers there)."""
+    status = status_of(error)
+    body: dict[str, Any] = {"status_code": status, "detail": problem_detail(error)}
+    if error.field:
+        body["field"] = error.field
+    return status, body
 
 
 async def add_retry_after(message: Message, _scope: Scope) -> None:

@@ -1,0 +1,114 @@
+"""The fast lane (``web/fastlane.py``) answers exactly what the full Litestar stack answers, on a real server.
+
+A query string sends the same request through Litestar (the fast lane never takes one, and the handlers ignore
+unknown parameters), so each pair below is the same request answered both ways."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from litestar.middleware.csrf import generate_csrf_token
+from tests.support.server import ShopServer
+
+from myclothes.client import ShopClient
+
+VARYING = {"date", "x-request-id", "set-cookie"}  # per request by nature
+KEY = "fast-lane-key-" + "k" * 40
+OLD_KEY = "fast-lane-old-" + "o" * 40
+
+
+def _both(server: ShopServer, path: str, cookies: dict[str, str] | None = None) -> tuple[httpx.Response, ...]:
+    with (
+        httpx.Client(base_url=server.url, cookies=cookies) as fast,
+        httpx.Client(base_url=server.url, cookies=cookies) as full,
+    ):
+        return fast.get(path), full.get(path, params={"via": "litestar"})
+
+
+def _same(fast: httpx.Response, full: httpx.Response) -> None:
+    assert fast.status_code == full.status_code
+    assert fast.content == full.content
+    fixed = lambda r: sorted((k, v) for k, v in r.headers.multi_items() if k not in VARYING)  # noqa: E731
+    assert fixed(fast) == fixed(full)
+    cookie = lambda r: re.sub(r"=[0-9a-f]{128};", "=<token>;", r.headers.get("set-cookie", ""))  # noqa: E731
+    assert cookie(fast) == cookie(full)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> ShopServer:
+    with ShopServer(tmp_path_factory.mktemp("fast"), {"MYCLOTHES_SECRET_KEYS": f"{KEY},{OLD_KEY}"}) as running:
+        yield running
+
+
+def _slug(server: ShopServer) -> str:
+    return str(httpx.get(f"{server.url}/api/products", params={"per_page": 1}).json()["items"][0]["slug"])
+
+
+def test_healthz_is_answered_as_litestar_answers_it(server: ShopServer) -> None:
+    fast, full = _both(server, "/healthz")
+    assert fast.status_code == 200 and fast.json()["status"] == "ok"
+    assert "set-cookie" not in fast.headers and fast.headers["x-served-by"]
+    _same(fast, full)
+
+
+@pytest.mark.parametrize("case", ["no cookie", "valid cookie", "retired key's cookie", "forged cookie"])
+def test_a_guests_product_and_its_csrf_cookie_are_answered_as_litestar_answers_them(
+    server: ShopServer, case: str
+) -> None:
+    slug = _slug(server)
+    cookies = None
+    if case != "no cookie":
+        minted = httpx.get(f"{server.url}/api/categories").cookies["csrftoken"]
+        cookies = {"csrftoken": {"valid cookie": minted, "forged cookie": "f" * 128}.get(case, "")}
+        if case == "retired key's cookie":
+            cookies["csrftoken"] = generate_csrf_token(OLD_KEY)  # still verifies, and is re-issued on a GET
+    fast, full = _both(server, f"/api/products/{slug}", cookies)
+    assert fast.status_code == 200 and fast.json()["slug"] == slug
+    assert ("set-cookie" in fast.headers) == (case != "valid cookie")  # a cookie the first key signed is kept
+    _same(fast, full)
+
+
+@pytest.mark.parametrize("slug", ["no-such-product", "caf%C3%A9", "%20spaced%20"])
+def test_unknown_products_answer_the_same_404(server: ShopServer, slug: str) -> None:
+    fast, full = _both(server, f"/api/products/{slug}")
+    assert fast.status_code == 404 and fast.json()["field"] == "slug"
+    _same(fast, full)
+
+
+def test_requests_the_fast_lane_does_not_take_are_still_answered_by_litestar(server: ShopServer) -> None:
+    slug = _slug(server)
+    assert httpx.get(f"{server.url}/api/products/{slug}/").status_code in (200, 404)  # Litestar's own rules
+    assert httpx.get(f"{server.url}/api/products/a%00b").status_code == 400
+    assert httpx.head(f"{server.url}/healthz").status_code in (200, 405)
+    assert httpx.post(f"{server.url}/healthz").status_code in (403, 405)
+
+
+def test_a_price_change_reaches_the_fast_lane_and_a_shopper_with_a_session_reads_their_writes(
+    server: ShopServer,
+) -> None:
+    admin = ShopClient(server.url)
+    server.create_admin("fast-admin@example.com", "correct horse battery")
+    assert admin.login("fast-admin@example.com", "correct horse battery").status_code == 200
+    slug = _slug(server)
+    guest = httpx.get(f"{server.url}/api/products/{slug}").json()  # the fast lane encodes and keeps it
+    sku, price = guest["variants"][0]["sku"], guest["variants"][0]["price"]
+    changed = admin.patch(f"/api/admin/variants/{sku}", json={"price": price + 1})
+    assert changed.status_code == 200, changed.text
+    assert admin.get(f"/api/products/{slug}").json()["variants"][0]["price"] == price + 1  # via Litestar
+    assert httpx.get(f"{server.url}/api/products/{slug}").json()["variants"][0]["price"] == price + 1
+    admin.close()
+
+
+def test_fast_answers_are_counted_under_their_routes(server: ShopServer) -> None:
+    def count(route: str) -> float:
+        text = httpx.get(f"{server.url}/metrics").text
+        pattern = rf'myclothes_http_requests_total{{route="{re.escape(route)}",status="200"}} ([0-9.e+]+)'
+        found = re.search(pattern, text)
+        return float(found.group(1)) if found else 0.0
+
+    before = (count("/healthz"), count("/api/products/{slug}"))
+    httpx.get(f"{server.url}/healthz")
+    httpx.get(f"{server.url}/api/products/{_slug(server)}")
+    assert (count("/healthz"), count("/api/products/{slug}")) == (before[0] + 1, before[1] + 1)
