@@ -112,3 +112,112 @@ def test_fast_answers_are_counted_under_their_routes(server: ShopServer) -> None
     httpx.get(f"{server.url}/healthz")
     httpx.get(f"{server.url}/api/products/{_slug(server)}")
     assert (count("/healthz"), count("/api/products/{slug}")) == (before[0] + 1, before[1] + 1)
+
+
+def _shopper(server: ShopServer) -> httpx.Client:
+    """A guest with a CSRF cookie, sending its token as the API asks."""
+    shopper = httpx.Client(base_url=server.url)
+    token = shopper.get("/api/categories").cookies["csrftoken"]
+    shopper.headers["x-csrftoken"] = token
+    return shopper
+
+
+def _masked(response: httpx.Response) -> list[str]:
+    """Set-Cookie with the values (random ids, tokens) and a second's drift of Max-Age masked."""
+    cookies = response.headers.get_list("set-cookie")
+    return sorted(re.sub(r"=[^;]+;", "=<v>;", re.sub(r"Max-Age=\d+", "Max-Age", c), count=1) for c in cookies)
+
+
+def _alike(fast: httpx.Response, full: httpx.Response) -> None:
+    assert fast.status_code == full.status_code, (fast.text, full.text)
+    assert fast.content == full.content
+    fixed = lambda r: sorted((k, v) for k, v in r.headers.multi_items() if k not in VARYING)  # noqa: E731
+    assert fixed(fast) == fixed(full)
+    assert _masked(fast) == _masked(full)
+
+
+def _skus(server: ShopServer, n: int) -> list[str]:
+    product = httpx.get(f"{server.url}/api/products/{_slug(server)}").json()
+    return [v["sku"] for v in product["variants"] if v["stock"] >= 5][:n]
+
+
+def test_cart_writes_and_views_are_answered_as_litestar_answers_them(server: ShopServer) -> None:
+    sku, other = _skus(server, 2)
+    fast, full = _shopper(server), _shopper(server)  # two guests doing the same things, one through each lane
+    first = fast.post("/api/cart/items", json={"sku": sku, "quantity": 2})
+    assert first.status_code == 200 and first.json()["count"] == 2
+    assert "myclothes_session=" in first.headers["set-cookie"]  # the first add makes the guest's session
+    _alike(first, full.post("/api/cart/items?via=litestar", json={"sku": sku, "quantity": 2}))
+    _alike(
+        fast.post("/api/cart/items", json={"sku": other}),
+        full.post("/api/cart/items?via=litestar", json={"sku": other}),
+    )
+    _alike(fast.put(f"/api/cart/items/{sku}", json={"quantity": 5}),
+           full.put(f"/api/cart/items/{sku}?via=litestar", json={"quantity": 5}))  # fmt: skip
+    _alike(fast.get("/api/cart"), full.get("/api/cart?via=litestar"))
+    assert fast.get("/api/cart").json()["count"] == 6
+    _alike(fast.put(f"/api/cart/items/{other}", json={"quantity": 0}),
+           full.put(f"/api/cart/items/{other}?via=litestar", json={"quantity": 0}))  # fmt: skip
+    assert [line["sku"] for line in fast.get("/api/cart").json()["items"]] == [sku]
+    fast.close()
+    full.close()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/cart/items", {"sku": "NO-SUCH-SKU", "quantity": 1}),  # the store's 404, in the fast lane
+        ("POST", "/api/cart/items", {"sku": "{sku}", "quantity": 100}),  # out of range: Litestar's 400
+        ("POST", "/api/cart/items", {"sku": "{sku}", "quantity": "2"}),  # a string: the strict decoder's 400
+        ("POST", "/api/cart/items", {"quantity": 1}),  # missing sku
+        ("POST", "/api/cart/items", b"{not json"),
+        ("PUT", "/api/cart/items/{sku}", {"quantity": -1}),
+        ("PUT", "/api/cart/items/NO-SUCH-SKU", {"quantity": 3}),
+        ("PUT", "/api/cart/items/{sku}", {"quantity": 99, "extra": "x" * 20_000}),  # larger than the lane reads
+    ],
+)
+def test_refused_cart_writes_answer_the_same_error(server: ShopServer, method: str, path: str, body: object) -> None:
+    sku = _skus(server, 1)[0]
+    answers = []
+    for suffix in ("", "?via=litestar"):
+        shopper = _shopper(server)
+        if isinstance(body, bytes):
+            kwargs: dict[str, object] = {"content": body, "headers": {"content-type": "application/json"}}
+        else:
+            kwargs = {"json": {k: (v.replace("{sku}", sku) if isinstance(v, str) else v) for k, v in body.items()}}
+        answers.append(shopper.request(method, path.replace("{sku}", sku) + suffix, **kwargs))
+        shopper.close()
+    fast, full = answers
+    assert 400 <= fast.status_code < 500 or fast.status_code == 200
+    _alike(fast, full)
+
+
+def test_a_cart_write_without_its_csrf_token_is_refused(server: ShopServer) -> None:
+    sku = _skus(server, 1)[0]
+    shopper = _shopper(server)
+    del shopper.headers["x-csrftoken"]
+    refused = shopper.post("/api/cart/items", json={"sku": sku, "quantity": 1})
+    assert refused.status_code == 403
+    forged = shopper.post("/api/cart/items", json={"sku": sku}, headers={"x-csrftoken": "f" * 128})
+    assert forged.status_code == 403
+    assert shopper.get("/api/cart").json()["count"] == 0
+    shopper.close()
+
+
+def test_concurrent_fast_lane_adds_sum_exactly(server: ShopServer) -> None:
+    import concurrent.futures
+
+    sku = _skus(server, 1)[0]
+    shopper = _shopper(server)
+    assert shopper.post("/api/cart/items", json={"sku": sku, "quantity": 1}).status_code == 200
+    cookies, headers = dict(shopper.cookies), dict(shopper.headers)
+
+    def add(_: int) -> int:
+        with httpx.Client(base_url=server.url, cookies=cookies, headers=headers) as same_shopper:
+            return same_shopper.post("/api/cart/items", json={"sku": sku, "quantity": 1}).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(add, range(40)))
+    assert statuses == [200] * 40
+    assert shopper.get("/api/cart").json()["count"] == 41
+    shopper.close()
