@@ -43,6 +43,14 @@ def watched(tmp_path: Path) -> Iterator[tuple[RedisServer, RedisServer, Settings
                 assert time.monotonic() < deadline, "the Sentinel never listed the replica"
                 time.sleep(0.1)
             client.close()
+            # Sentinel lists a replica as soon as the primary names it, before its first sync is done: the stores'
+            # writes (each confirmed by WAIT 1 within 200 ms) failed until then on a loaded machine. Wait until a
+            # write is confirmed.
+            link = redis_sync.Redis(port=primary.port)
+            while not (link.set("myclothes-test:probe", "1") and link.wait(1, 200) >= 1):
+                assert time.monotonic() < deadline, "the replica never confirmed a write"
+                time.sleep(0.05)
+            link.close()
             yield primary, replica, Settings(redis_sentinels=(f"127.0.0.1:{sentinel.port}",), cart_store="redis")
         finally:
             sentinel.stop()
