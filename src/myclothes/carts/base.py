@@ -9,7 +9,7 @@ from prometheus_client import Counter
 
 from myclothes.domain.cart import MAX_LINES, MAX_QUANTITY, CartLine, MergeChange, validate_quantity
 from myclothes.domain.errors import Conflict, ShopError
-from myclothes.ports import CartStore
+from myclothes.ports import CartStore, GuardedCartStore, SessionChanged, SessionGuard
 
 T = TypeVar("T")
 CART_OPS = Counter("myclothes_cart_ops_total", "Cart store operations", ["store", "op", "result"])
@@ -42,6 +42,7 @@ class InstrumentedCartStore:
     def __init__(self, inner: CartStore) -> None:
         self.inner = inner
         self.name = inner.name
+        self._guarded = inner if isinstance(inner, GuardedCartStore) else None
 
     async def _count(self, op: str, call: Awaitable[T]) -> T:
         try:
@@ -63,6 +64,20 @@ class InstrumentedCartStore:
 
     async def set_quantity(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
         return await self._count("set", self.inner.set_quantity(cart_id, sku, quantity))
+
+    async def add_guarded(
+        self, guard: SessionGuard, cart_id: str, sku: str, quantity: int, limit: int = MAX_QUANTITY
+    ) -> list[CartLine]:
+        """The inner store's guarded add; a store that cannot check a guard says the session changed (the caller
+        then reads it and writes unguarded)."""
+        if self._guarded is None:
+            raise SessionChanged
+        return await self._count("add", self._guarded.add_guarded(guard, cart_id, sku, quantity, limit))
+
+    async def set_quantity_guarded(self, guard: SessionGuard, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
+        if self._guarded is None:
+            raise SessionChanged
+        return await self._count("set", self._guarded.set_quantity_guarded(guard, cart_id, sku, quantity))
 
     async def remove(self, cart_id: str, sku: str) -> list[CartLine]:
         return await self._count("remove", self.inner.remove(cart_id, sku))

@@ -18,6 +18,7 @@ from redis.exceptions import ResponseError
 from myclothes.carts.base import LINE_LIMIT_MESSAGE, quantity_limit_message
 from myclothes.domain.cart import MAX_LINES, MAX_QUANTITY, CartLine, MergeChange, validate_quantity
 from myclothes.domain.errors import Conflict
+from myclothes.ports import SessionChanged, SessionGuard
 from myclothes.redisconn import CART_PREFIX, PrimaryHealth, RedisCalls, cart_lines
 
 # Shared prologue: the cart's TTL from its creation time (a cart past its absolute lifetime starts over).
@@ -66,6 +67,12 @@ return redis.call('HGETALL', key)
 """
 )
 
+# A guarded write (``SessionGuard``) runs its script behind this check: the session key (KEYS[2]) must still hold
+# exactly the bytes the request started from (ARGV[7]), or nothing is written.
+GUARD = """
+if redis.call('GET', KEYS[2]) ~= ARGV[7] then return redis.error_reply('SESSION changed') end
+"""
+
 MERGE = """
 local source, target = KEYS[1], KEYS[2]
 local maxq, idle, absolute = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -111,6 +118,8 @@ class RedisCartStore(RedisCalls):
         self.absolute_s = absolute_s
         self._add = client.register_script(ADD)
         self._set = client.register_script(SET)
+        self._add_guarded = client.register_script(GUARD + ADD)
+        self._set_guarded = client.register_script(GUARD + SET)
         self._merge = client.register_script(MERGE)
 
     @staticmethod
@@ -136,6 +145,18 @@ class RedisCartStore(RedisCalls):
         validate_quantity(quantity, allow_zero=True)
         args = self._args(sku, quantity, MAX_QUANTITY, MAX_LINES)
         return cart_lines(await self._run(self._set, [self.key(cart_id)], args))
+
+    async def add_guarded(
+        self, guard: SessionGuard, cart_id: str, sku: str, quantity: int, limit: int = MAX_QUANTITY
+    ) -> list[CartLine]:
+        validate_quantity(quantity)
+        args = self._args(sku, quantity, min(limit, MAX_QUANTITY), MAX_LINES, guard.value)
+        return cart_lines(await self._run(self._add_guarded, [self.key(cart_id), guard.key], args))
+
+    async def set_quantity_guarded(self, guard: SessionGuard, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
+        validate_quantity(quantity, allow_zero=True)
+        args = self._args(sku, quantity, MAX_QUANTITY, MAX_LINES, guard.value)
+        return cart_lines(await self._run(self._set_guarded, [self.key(cart_id), guard.key], args))
 
     async def remove(self, cart_id: str, sku: str) -> list[CartLine]:
         return await self.set_quantity(cart_id, sku, 0)
@@ -164,6 +185,8 @@ class RedisCartStore(RedisCalls):
             return found
         except ResponseError as error:
             message = str(error)
+            if message.startswith("SESSION"):
+                raise SessionChanged from None
             if message.startswith("LINES"):
                 raise Conflict(LINE_LIMIT_MESSAGE, field="sku") from None
             if message.startswith("QUANTITY"):

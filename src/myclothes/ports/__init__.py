@@ -4,7 +4,7 @@ Services depend on these protocols only; ``bootstrap`` picks the concrete backen
 """
 
 from myclothes.ports.cache import Cache, CatalogCache
-from myclothes.ports.carts import CartStore, ClientStateCarrier
+from myclothes.ports.carts import CartStore, ClientStateCarrier, GuardedCartStore
 from myclothes.ports.database import (
     CatalogRepository,
     CommitPosition,
@@ -18,8 +18,11 @@ from myclothes.ports.sessions import (
     AddedToCart,
     CartGuess,
     CartPrefetchingSessionStore,
+    GuardedSessionStore,
     LateMerge,
     Notice,
+    SessionChanged,
+    SessionGuard,
     SessionRecord,
     SessionState,
     SessionStore,
@@ -38,11 +41,15 @@ __all__ = [
     "CustomerRepository",
     "Database",
     "EventPublisher",
+    "GuardedCartStore",
+    "GuardedSessionStore",
     "LateMerge",
     "Notice",
     "OrderRepository",
     "PasswordHasher",
     "PaymentGateway",
+    "SessionChanged",
+    "SessionGuard",
     "SessionRecord",
     "SessionState",
     "SessionStore",

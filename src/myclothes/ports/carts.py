@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from myclothes.domain.cart import CartLine, MergeChange
+from myclothes.ports.sessions import SessionGuard
 
 
 class CartStore(Protocol):
@@ -44,6 +45,22 @@ class CartStore(Protocol):
 
     async def ping(self) -> bool:
         """True when the store answers (a round trip to a remote store); raise if it cannot be reached."""
+        ...
+
+
+@runtime_checkable
+class GuardedCartStore(CartStore, Protocol):
+    """A cart store that can make a write conditional on the shopper's session being unchanged (Redis: the check
+    and the write in one script, so the request needs one round trip in all)."""
+
+    async def add_guarded(
+        self, guard: SessionGuard, cart_id: str, sku: str, quantity: int, limit: int = 99
+    ) -> list[CartLine]:
+        """``add``, if the session is still what ``guard`` says; else nothing is written (``SessionChanged``)."""
+        ...
+
+    async def set_quantity_guarded(self, guard: SessionGuard, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
+        """``set_quantity``, if the session is still what ``guard`` says; else ``SessionChanged``."""
         ...
 
 

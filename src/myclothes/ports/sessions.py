@@ -93,3 +93,28 @@ class CartPrefetchingSessionStore(SessionStore, Protocol):
     async def load_with_cart(self, session_id: str, now: float) -> tuple[SessionRecord | None, CartGuess | None]:
         """``load``, plus the lines of the cart the session seems to point to (None when it points to none)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class SessionGuard:
+    """A session as this process last read or wrote it. A cart write carrying the guard happens only if the stored
+    session is still exactly ``value`` (so the cart-id policy, run on it, named the right cart); otherwise nothing is
+    written and the store raises ``SessionChanged``."""
+
+    key: str  # the session's key in the store that holds both the sessions and the carts
+    value: bytes
+
+
+class SessionChanged(Exception):
+    """The stored session is no longer what the write's guard says: nothing was written; read it and try again."""
+
+
+@runtime_checkable
+class GuardedSessionStore(SessionStore, Protocol):
+    """A session store that remembers the sessions this process last read or wrote (Redis), so a cart write can
+    skip reading the session first and carry a guard instead: one round trip for the whole request."""
+
+    async def load_guarded(self, session_id: str, now: float) -> tuple[SessionRecord | None, SessionGuard | None]:
+        """The session as this process last saw it, without a round trip, and the guard a write must carry; when
+        it has not seen the session (or its copy has expired), ``load`` and no guard."""
+        ...

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from myclothes.domain.cart import MAX_QUANTITY, CartLine, CartView, PricedLine, describe_merge, validate_quantity
 from myclothes.domain.catalog import Variant, VariantListing
 from myclothes.domain.errors import Conflict, InvalidInput
-from myclothes.ports import CartStore, Database
+from myclothes.ports import CartStore, Database, GuardedCartStore, SessionChanged, SessionGuard
 
 log = logging.getLogger("myclothes.services.cart")
 VARIANT_TTL_S = 1.0  # cart pages may show a price or stock level up to this old; checkout always reads the database
@@ -20,6 +20,7 @@ VARIANT_CACHE_MAX = 50_000
 class CartService:
     def __init__(self, store: CartStore, database: Database, clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
+        self.guarded_store = store if isinstance(store, GuardedCartStore) else None
         self.database = database
         self.clock = clock
         self._variants: dict[str, tuple[float, VariantListing | None]] = {}
@@ -40,8 +41,9 @@ class CartService:
             return 0
         return sum(line.quantity for line in (known if known is not None else await self.store.lines(cart_id)))
 
-    async def add(self, cart_id: str, sku: str, quantity: int) -> CartView:
-        """Add to the cart in one store operation; the store enforces the line limit (99, or the stock) atomically."""
+    async def add(self, cart_id: str, sku: str, quantity: int, guard: SessionGuard | None = None) -> CartView:
+        """Add to the cart in one store operation; the store enforces the line limit (99, or the stock) atomically.
+        With ``guard``, only if the shopper's session is unchanged (else ``SessionChanged``, nothing written)."""
         validate_quantity(quantity)
         variant = await self._variant(sku)
         if variant.stock <= 0:
@@ -50,20 +52,31 @@ class CartService:
         if quantity > limit:
             raise Conflict(f"only {variant.stock} left in stock", field="quantity")
         try:
-            lines = await self.store.add(cart_id, sku, quantity, limit)
+            if guard is None:
+                lines = await self.store.add(cart_id, sku, quantity, limit)
+            else:
+                lines = await self._guarded().add_guarded(guard, cart_id, sku, quantity, limit)
         except Conflict as error:
             if error.field == "quantity" and limit < MAX_QUANTITY:
                 raise Conflict(f"only {variant.stock} left in stock", field="quantity") from None
             raise
         return await self._priced(lines)
 
-    async def set_quantity(self, cart_id: str, sku: str, quantity: int) -> CartView:
+    async def set_quantity(self, cart_id: str, sku: str, quantity: int, guard: SessionGuard | None = None) -> CartView:
         validate_quantity(quantity, allow_zero=True)
         if quantity:
             variant = await self._variant(sku)
             if quantity > variant.stock:
                 raise Conflict(f"only {variant.stock} left in stock", field="quantity")
-        return await self._priced(await self.store.set_quantity(cart_id, sku, quantity))
+        if guard is None:
+            return await self._priced(await self.store.set_quantity(cart_id, sku, quantity))
+        return await self._priced(await self._guarded().set_quantity_guarded(guard, cart_id, sku, quantity))
+
+    def _guarded(self) -> GuardedCartStore:
+        """The store, for a guarded write; a store that cannot check a guard makes the caller read the session."""
+        if self.guarded_store is None:
+            raise SessionChanged
+        return self.guarded_store
 
     async def remove(self, cart_id: str, sku: str) -> CartView:
         return await self._priced(await self.store.remove(cart_id, sku))

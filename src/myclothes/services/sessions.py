@@ -24,6 +24,7 @@ from myclothes.ports import (
     Database,
     LateMerge,
     Notice,
+    SessionGuard,
     SessionRecord,
     SessionState,
     SessionStore,
@@ -80,6 +81,8 @@ class ShopperSession:
         self.customer: Customer | None = None
         self.customer_loaded = False
         self.prefetched: CartGuess | None = None  # the cart's lines, read with the session (see ``known_lines``)
+        self.guard: SessionGuard | None = None  # not read for this request: a cart write must carry this guard
+        self.opened_id: str | None = None  # the id the request's cookie carried
         if record is not None and record.expires_at - lifetime.idle_s < now - REFRESH_AFTER_S:
             self.dirty = True  # idle expiry slides forward
 
@@ -201,17 +204,26 @@ class SessionService:
     database: Database  # read-your-writes: the session keeps its newest commit's position
     clock: Callable[[], float] = time.time
 
-    async def open(self, session_id: str | None, with_cart: bool = False) -> ShopperSession:
+    async def open(self, session_id: str | None, with_cart: bool = False, guarded: bool = False) -> ShopperSession:
         """The session for the id the shopper's cookie carries, and read-your-writes from its last commit.
 
         ``with_cart`` (a request that will show the cart or its count): when the store can, the cart's lines are
         read with the session in one round trip and kept for this request if the cart-id policy names that cart
-        and no late merge is pending (``ShopperSession.known_lines``)."""
-        record, unavailable, guess = None, False, None
+        and no late merge is pending (``ShopperSession.known_lines``).
+
+        ``guarded`` (a request that only writes to the cart, through ``ShopperCart``): when the store keeps a copy
+        of the session, the copy is used without a round trip and the cart write carries its guard
+        (``SessionGuard``); never for a session with a login merge pending (that merge writes unguarded)."""
+        record, unavailable, guess, guard = None, False, None, None
         if session_id and len(session_id) <= MAX_ID_LENGTH:
             try:
                 load_with_cart = getattr(self.store, "load_with_cart", None) if with_cart else None
-                if load_with_cart is not None:
+                load_guarded = getattr(self.store, "load_guarded", None) if guarded and not with_cart else None
+                if load_guarded is not None:
+                    record, guard = await load_guarded(session_id, self.clock())
+                    if record is not None and record.state.late_merge is not None and guard is not None:
+                        record, guard = await self.store.load(session_id, self.clock()), None
+                elif load_with_cart is not None:
                     record, guess = await load_with_cart(session_id, self.clock())
                 else:
                     record = await self.store.load(session_id, self.clock())
@@ -221,8 +233,14 @@ class SessionService:
         session = ShopperSession(record, self.clock(), self.lifetime, self.cart_ids, unavailable)
         if guess is not None and session.state.late_merge is None and guess.cart_id == session.cart_id:
             session.prefetched = guess
+        session.guard, session.opened_id = guard, session_id
         session.position = self.database.track_session_lsn(session.state.db_lsn)
         return session
+
+    async def reload(self, session: ShopperSession) -> None:
+        """Read a guarded session for real (its guard failed: the stored session changed) and start over from it."""
+        fresh = await self.open(session.opened_id)
+        session.__dict__.update(fresh.__dict__)
 
     async def save(self, session: ShopperSession, had_cookie: bool) -> SessionCookie | None:
         """Keep what changed; return what the cookie should become (None: leave it as it is)."""

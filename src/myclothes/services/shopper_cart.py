@@ -5,13 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from myclothes.domain.cart import CartView
+from myclothes.ports import SessionChanged
 from myclothes.services.cart import CartService
 from myclothes.services.sessions import SessionService, ShopperSession
 
 
 @dataclass(frozen=True, slots=True)
 class ShopperCart:
-    """Reads never create a cart; the first write gives a guest one (and every access finishes a late merge)."""
+    """Reads never create a cart; the first write gives a guest one (and every access finishes a late merge).
+
+    A session opened ``guarded`` (``SessionService.open``) was not read for this request: the write carries its
+    guard, and if the stored session changed meanwhile, nothing was written and the write is made again after a
+    real read."""
 
     carts: CartService
     sessions: SessionService
@@ -27,10 +32,21 @@ class ShopperCart:
 
     async def add(self, sku: str, quantity: int) -> CartView:
         self.shopper.prefetched = None  # the cart changes
+        if self.shopper.guard is not None:
+            try:
+                return await self.carts.add(await self.writable_id(), sku, quantity, guard=self.shopper.guard)
+            except SessionChanged:
+                await self.sessions.reload(self.shopper)
         return await self.carts.add(await self.writable_id(), sku, quantity)
 
     async def set_quantity(self, sku: str, quantity: int) -> CartView:
         self.shopper.prefetched = None
+        if self.shopper.guard is not None:
+            try:
+                cart_id = await self.writable_id()
+                return await self.carts.set_quantity(cart_id, sku, quantity, guard=self.shopper.guard)
+            except SessionChanged:
+                await self.sessions.reload(self.shopper)
         return await self.carts.set_quantity(await self.writable_id(), sku, quantity)
 
     async def remove(self, sku: str) -> CartView:

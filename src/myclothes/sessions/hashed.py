@@ -14,7 +14,14 @@ from __future__ import annotations
 import hashlib
 from typing import cast
 
-from myclothes.ports import CartGuess, CartPrefetchingSessionStore, SessionRecord, SessionStore
+from myclothes.ports import (
+    CartGuess,
+    CartPrefetchingSessionStore,
+    GuardedSessionStore,
+    SessionGuard,
+    SessionRecord,
+    SessionStore,
+)
 
 
 def stored_id(session_id: str) -> str:
@@ -27,6 +34,7 @@ class HashedIdSessionStore:
     def __init__(self, store: SessionStore) -> None:
         self.store = store
         self._prefetching = isinstance(store, CartPrefetchingSessionStore)
+        self._guarded = isinstance(store, GuardedSessionStore)
 
     async def load(self, session_id: str, now: float) -> SessionRecord | None:
         record = await self.store.load(stored_id(session_id), now)
@@ -53,6 +61,15 @@ class HashedIdSessionStore:
         if record is None:
             return await self._saved_unhashed(session_id, now), None
         return _keyed(record, session_id), guess
+
+    async def load_guarded(self, session_id: str, now: float) -> tuple[SessionRecord | None, SessionGuard | None]:
+        """``load``, from the store's own copy with a guard when it keeps one."""
+        if not self._guarded:
+            return await self.load(session_id, now), None
+        record, guard = await cast(GuardedSessionStore, self.store).load_guarded(stored_id(session_id), now)
+        if record is None:
+            return await self._saved_unhashed(session_id, now), None
+        return _keyed(record, session_id), guard
 
     async def save(self, record: SessionRecord) -> None:
         await self.store.save(_keyed(record, stored_id(record.id)))

@@ -14,7 +14,7 @@ from functools import cached_property
 import msgspec
 from redis.commands.core import AsyncScript
 
-from myclothes.ports import CartGuess, SessionRecord
+from myclothes.ports import CartGuess, SessionGuard, SessionRecord
 from myclothes.redisconn import CART_PREFIX, PREFIX, RedisCalls, cart_lines
 
 # KEYS[1]: the session; ARGV[1]: the carts' key prefix. Returns {} (no session), {session} (no cart to guess),
@@ -34,9 +34,29 @@ return {raw, cart, redis.call('HGETALL', ARGV[1] .. cart)}
 """
 
 
+SEEN_MAX = 20_000  # sessions remembered per process for guarded cart writes (a few hundred bytes each)
+
+
 class RedisSessionStore(RedisCalls):
     """Every call bounded, retried once during a failover, else ``StoreUnavailable``; loads read a replica while the
-    primary is suspect (``redisconn.py``)."""
+    primary is suspect (``redisconn.py``).
+
+    It remembers the bytes of the sessions it last read or wrote (``SEEN_MAX`` of them): a cart write starts from
+    that copy without reading the session (``load_guarded``) and carries it as a guard, which the cart's script
+    compares with the stored session before it writes (``carts/redis.py``). A copy that is out of date (the shopper
+    logged in or out on another instance, the session expired or was destroyed) costs a second try, never a write
+    to the wrong cart."""
+
+    _seen: dict[str, bytes]
+
+    def _remember(self, session_id: str, raw: bytes | str | None) -> None:
+        seen = self.__dict__.setdefault("_seen", {})
+        if raw is None:
+            seen.pop(session_id, None)
+            return
+        if len(seen) >= SEEN_MAX:
+            seen.clear()
+        seen[session_id] = raw if isinstance(raw, bytes) else raw.encode()
 
     @cached_property
     def _with_cart(self) -> AsyncScript:
@@ -48,11 +68,20 @@ class RedisSessionStore(RedisCalls):
 
     async def load(self, session_id: str, now: float) -> SessionRecord | None:
         raw = await self._read(lambda client: client.get(self.key(session_id)))
+        self._remember(session_id, raw)
         return _live(raw, now)
+
+    async def load_guarded(self, session_id: str, now: float) -> tuple[SessionRecord | None, SessionGuard | None]:
+        raw = self.__dict__.get("_seen", {}).get(session_id)
+        record = _live(raw, now) if raw is not None else None
+        if raw is None or record is None:
+            return await self.load(session_id, now), None
+        return record, SessionGuard(self.key(session_id), raw)
 
     async def load_with_cart(self, session_id: str, now: float) -> tuple[SessionRecord | None, CartGuess | None]:
         key = self.key(session_id)
         found = await self._read(lambda client: self._with_cart(keys=[key], args=[CART_PREFIX], client=client))
+        self._remember(session_id, found[0] if found else None)
         record = _live(found[0], now) if found else None
         if record is None or len(found) < 3:
             return record, None
@@ -62,8 +91,10 @@ class RedisSessionStore(RedisCalls):
         ttl_ms = max(1, int((record.expires_at - time.time()) * 1000))
         payload = msgspec.json.encode(record)
         await self._call(lambda: self.client.set(self.key(record.id), payload, px=ttl_ms), write=True)
+        self._remember(record.id, payload)
 
     async def delete(self, session_id: str) -> None:
+        self._remember(session_id, None)
         await self._call(lambda: self.client.delete(self.key(session_id)), write=True)
 
 

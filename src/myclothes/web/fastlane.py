@@ -202,7 +202,8 @@ class FastLane:
 
         async def act(scope: Any, receive: Any, send: Any) -> None:
             nonlocal answered
-            session = await sessions.open(session_id, with_cart=with_cart)
+            # a cart write starts from this process's copy of the session and carries its guard (one round trip)
+            session = await sessions.open(session_id, with_cart=with_cart, guarded=not with_cart)
             scope["state"]["shopper"] = session
             status = 200
             try:
