@@ -12,7 +12,8 @@ out on some requests until the rollout ends.
 from __future__ import annotations
 
 import hashlib
-from typing import cast
+from collections.abc import Awaitable, Callable
+from typing import TypeVar, cast
 
 from myclothes.ports import (
     CartGuess,
@@ -22,6 +23,9 @@ from myclothes.ports import (
     SessionRecord,
     SessionStore,
 )
+
+T = TypeVar("T")
+Loaded = tuple[SessionRecord | None, T | None]  # a session, and what the store read with it
 
 
 def stored_id(session_id: str) -> str:
@@ -57,19 +61,25 @@ class HashedIdSessionStore:
         """``load``, with the cart the session points to when the store can read both at once."""
         if not self._prefetching:
             return await self.load(session_id, now), None
-        record, guess = await cast(CartPrefetchingSessionStore, self.store).load_with_cart(stored_id(session_id), now)
-        if record is None:
-            return await self._saved_unhashed(session_id, now), None
-        return _keyed(record, session_id), guess
+        return await self._load_with(cast(CartPrefetchingSessionStore, self.store).load_with_cart, session_id, now)
 
     async def load_guarded(self, session_id: str, now: float) -> tuple[SessionRecord | None, SessionGuard | None]:
         """``load``, from the store's own copy with a guard when it keeps one."""
         if not self._guarded:
             return await self.load(session_id, now), None
-        record, guard = await cast(GuardedSessionStore, self.store).load_guarded(stored_id(session_id), now)
+        return await self._load_with(cast(GuardedSessionStore, self.store).load_guarded, session_id, now)
+
+    async def _load_with(
+        self,
+        load: Callable[[str, float], Awaitable[Loaded[T]]],
+        session_id: str,
+        now: float,
+    ) -> Loaded[T]:
+        """A load that returns something more with the session, under the hashed id (or the unhashed, moved)."""
+        record, more = await load(stored_id(session_id), now)
         if record is None:
             return await self._saved_unhashed(session_id, now), None
-        return _keyed(record, session_id), guard
+        return _keyed(record, session_id), more
 
     async def save(self, record: SessionRecord) -> None:
         await self.store.save(_keyed(record, stored_id(record.id)))
