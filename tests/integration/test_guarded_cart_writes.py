@@ -1,24 +1,31 @@
-"""A cart write in one Redis round trip: the session store's copy of the session plus a guard the cart's script
-checks, on a real Redis and real server processes. The write must never land in a cart the stored session no
+"""A cart write without reading the session first: the session store's copy of the session plus a guard the cart's
+write checks (Redis: in its script, one round trip; sql: in the upsert's conditions, two statements), on a real
+Redis, SQLite, PostgreSQL and real server processes. The write must never land in a cart the stored session no
 longer points to."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
+from tests.support.postgres import PostgresCluster
 from tests.support.redis_server import RedisServer
 from tests.support.server import ShopServer
 
 from myclothes.carts.redis import RedisCartStore
+from myclothes.carts.sql import SqlCartStore
 from myclothes.client import ShopClient
+from myclothes.db.engine import SqlDatabase
+from myclothes.db.migrate import upgrade
 from myclothes.domain.cart import CartLine
+from myclothes.domain.errors import Conflict
 from myclothes.ports import SessionChanged, SessionRecord, SessionState
 from myclothes.sessions.redis import RedisSessionStore
+from myclothes.sessions.sql import SqlSessionStore
 
 
 def _trips() -> float:
@@ -82,12 +89,102 @@ async def test_a_session_this_process_has_not_seen_is_read_and_not_guarded(redis
         await client.aclose()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(params=["sqlite", "postgresql"], scope="module")
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database: the embedded SQLite file, or a real PostgreSQL (its ``json`` text is what a guard
+    compares, so both are checked)."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('guarded-sql') / 'shop.db'}"
+        upgrade(url)
+        yield url
+        return
+    with PostgresCluster(standbys=0) as cluster:
+        url = cluster.create_database("guarded")
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[SqlDatabase]:
+    database = SqlDatabase(database_url)
+    yield database
+    await database.dispose()
+
+
+def _statements() -> float:
+    return REGISTRY.get_sample_value("myclothes_db_queries_total", {"role": "primary"}) or 0.0
+
+
+async def test_a_guarded_sql_add_is_two_statements_and_refused_once_the_session_changed(
+    database: SqlDatabase,
+) -> None:
+    sessions, elsewhere = SqlSessionStore(database), SqlSessionStore(database)  # two processes' copies
+    carts = SqlCartStore(database)
+    now = time.time()
+    cart = f"g:guarded-{now}"
+    await elsewhere.save(SessionRecord("sql-guarded-1", SessionState(guest_cart=cart), now, now + 3600))
+    first, guard = await sessions.load_guarded("sql-guarded-1", now)  # not seen yet: read, and no guard
+    assert first is not None and guard is None
+    found, guard = await sessions.load_guarded("sql-guarded-1", now)  # now from this process's copy
+    assert found is not None and found.state.guest_cart == cart and guard is not None
+
+    before = _statements()
+    assert await carts.add_guarded(guard, cart, "SKU-A", 2) == [CartLine("SKU-A", 2)]
+    assert _statements() - before == 2  # the guarded upsert and the cart's lines: no read of the session
+    assert await carts.set_quantity_guarded(guard, cart, "SKU-A", 3) == [CartLine("SKU-A", 3)]
+    with pytest.raises(Conflict):  # a refusal is still a refusal, not "the session changed"
+        await carts.add_guarded(guard, cart, "SKU-A", 97)
+
+    # another instance logs the shopper in: the session now points to the account's cart
+    await elsewhere.save(SessionRecord("sql-guarded-1", SessionState(customer_id=7), now, now + 3600))
+    with pytest.raises(SessionChanged):
+        await carts.add_guarded(guard, cart, "SKU-A", 1)
+    with pytest.raises(SessionChanged):
+        await carts.set_quantity_guarded(guard, cart, "SKU-A", 9)
+    with pytest.raises(SessionChanged):
+        await carts.set_quantity_guarded(guard, cart, "SKU-A", 0)
+    with pytest.raises(SessionChanged):  # even where the unguarded add would be refused
+        await carts.add_guarded(guard, cart, "SKU-A", 99)
+    assert await carts.lines(cart) == [CartLine("SKU-A", 3)]  # nothing written
+
+    # this instance reads it again (its copy is refreshed by the read), and the next guard holds
+    assert (await sessions.load("sql-guarded-1", now)).state.customer_id == 7  # type: ignore[union-attr]
+    _, fresh = await sessions.load_guarded("sql-guarded-1", now)
+    assert fresh is not None
+    account = f"c:7-{now}"
+    assert await carts.add_guarded(fresh, account, "SKU-B", 1) == [CartLine("SKU-B", 1)]
+
+    await elsewhere.delete("sql-guarded-1")  # logged out elsewhere
+    with pytest.raises(SessionChanged):
+        await carts.add_guarded(fresh, account, "SKU-B", 1)
+    assert await carts.lines(account) == [CartLine("SKU-B", 1)]
+
+
+async def test_a_sql_session_saved_or_expired_is_read_again_not_guarded(database: SqlDatabase) -> None:
+    sessions = SqlSessionStore(database)
+    now = time.time()
+    record = SessionRecord("sql-guarded-2", SessionState(guest_cart="g:sql-guarded-2"), now, now + 3600)
+    await sessions.save(record)
+    assert (await sessions.load_guarded("sql-guarded-2", now))[1] is None  # saved: the copy is the database's
+    assert (await sessions.load_guarded("sql-guarded-2", now))[1] is not None
+    expired, guard = await sessions.load_guarded("sql-guarded-2", now + 7200)  # its copy has expired
+    assert expired is None and guard is None
+    await sessions.save(SessionRecord("sql-guarded-2", SessionState(customer_id=3), now, now + 3600))
+    again, guard = await sessions.load_guarded("sql-guarded-2", now)  # this process's own save: read again
+    assert again is not None and again.state.customer_id == 3 and guard is None
+
+
+@pytest.fixture(scope="module", params=["redis", "sql"])
 def two_instances(
-    tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer
 ) -> Iterator[tuple[ShopServer, ShopServer]]:
+    """Two server processes sharing the cart and session store (sql: one SQLite file)."""
     data = tmp_path_factory.mktemp("guarded")
-    env = {"MYCLOTHES_CART_STORE": "redis", "MYCLOTHES_REDIS_URL": redis_server.url, "MYCLOTHES_DATA_DIR": str(data)}
+    env = {
+        "MYCLOTHES_CART_STORE": request.param,
+        "MYCLOTHES_REDIS_URL": redis_server.url,
+        "MYCLOTHES_DATA_DIR": str(data),
+    }
     with ShopServer(data, env) as first, ShopServer(data, env) as second:
         yield first, second
 

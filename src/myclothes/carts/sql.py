@@ -3,6 +3,9 @@
 One row per cart line; adds and quantity changes are single conditional upserts (``quantity = quantity + n`` while
 within the limit, a new line only while the cart has room), so concurrent adds never lose an update or pass the
 quantity limit.
+A guarded write (``SessionGuard``, from the sql session store's copy of the session) carries the session's condition
+in the upsert's own: it writes only while the session row still holds exactly the text the request started from, so
+the request needs no read of the session first (two statements: the upsert and the cart's lines).
 Guest carts (``g:…``) outlive no session: a line added more than ``guest_max_age_s`` ago (the session's
 absolute lifetime) belongs to a session that has expired, so writers now and then delete such lines.
 """
@@ -33,9 +36,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from myclothes.carts.base import check_add, quantity_limit_message
 from myclothes.db.engine import SqlDatabase
-from myclothes.db.tables import cart_lines
+from myclothes.db.tables import cart_lines, session_guard_holds
 from myclothes.domain.cart import MAX_LINES, MAX_QUANTITY, CartLine, MergeChange, merge_lines, validate_quantity
 from myclothes.domain.errors import Conflict
+from myclothes.ports import SessionChanged, SessionGuard
 
 PURGE_CHANCE = 0.01  # of adds that also sweep abandoned guest carts (as sql sessions sweep expired sessions)
 
@@ -50,6 +54,8 @@ class SqlCartStore:
         # SQLite's execution of them.
         self._add = _upsert(database, adding=True)
         self._set = _upsert(database, adding=False)
+        self._add_guarded = _upsert(database, adding=True, guarded=True)
+        self._set_guarded = _upsert(database, adding=False, guarded=True)
 
     async def purge_abandoned(self, now: float) -> int:
         """Delete the lines of guest carts whose session has certainly expired; how many were deleted."""
@@ -71,13 +77,24 @@ class SqlCartStore:
         """One conditional upsert (the line-count and quantity limits in its conditions) returning the line's new
         quantity, then the cart's lines: two statements, each atomic on its own, so SQLite needs no transaction
         around them (``db/direct.py``). Concurrent adds still sum exactly and never pass a limit."""
+        return await self._add_line(None, cart_id, sku, quantity, limit)
+
+    async def add_guarded(
+        self, guard: SessionGuard, cart_id: str, sku: str, quantity: int, limit: int = MAX_QUANTITY
+    ) -> list[CartLine]:
+        return await self._add_line(guard, cart_id, sku, quantity, limit)
+
+    async def _add_line(
+        self, guard: SessionGuard | None, cart_id: str, sku: str, quantity: int, limit: int
+    ) -> list[CartLine]:
         validate_quantity(quantity)
         limit = min(limit, MAX_QUANTITY)
+        line = {**_line(cart_id, sku, quantity), "limit": limit, **_guard_params(guard)}
+        upsert = self._add if guard is None else self._add_guarded
 
         def add(connection: Connection) -> list[CartLine]:
-            line = {"cart_id": cart_id, "sku": sku, "quantity": quantity, "added_at": time.time(), "limit": limit}
-            if quantity > limit or connection.execute(self._add, line).first() is None:
-                _refused(_held(connection, cart_id), sku, quantity, limit)
+            if quantity > limit or connection.execute(upsert, line).first() is None:
+                _refused(connection, line, sku, quantity, limit)
             return _held(connection, cart_id)
 
         lines = await self.database.run_on_primary(add, "statements")
@@ -86,13 +103,22 @@ class SqlCartStore:
         return lines
 
     async def set_quantity(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
+        return await self._set_line(None, cart_id, sku, quantity)
+
+    async def set_quantity_guarded(self, guard: SessionGuard, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
+        return await self._set_line(guard, cart_id, sku, quantity)
+
+    async def _set_line(self, guard: SessionGuard | None, cart_id: str, sku: str, quantity: int) -> list[CartLine]:
         validate_quantity(quantity, allow_zero=True)
+        line = {**_line(cart_id, sku, quantity), **_guard_params(guard)}
+        upsert = self._set if guard is None else self._set_guarded
 
         def set_quantity(connection: Connection) -> list[CartLine]:
             if quantity == 0:
+                _check_guard(connection, line)
                 connection.execute(delete(cart_lines).where(cart_lines.c.cart_id == cart_id, cart_lines.c.sku == sku))
-            elif connection.execute(self._set, _line(cart_id, sku, quantity)).first() is None:
-                _refused(_held(connection, cart_id), sku, quantity, MAX_QUANTITY)
+            elif connection.execute(upsert, line).first() is None:
+                _refused(connection, line, sku, quantity, MAX_QUANTITY)
             return _held(connection, cart_id)
 
         return await self.database.run_on_primary(set_quantity, "statements")
@@ -149,10 +175,23 @@ def _line(cart_id: str, sku: str, quantity: int) -> dict[str, object]:
     return {"cart_id": cart_id, "sku": sku, "quantity": quantity, "added_at": time.time()}
 
 
-def _upsert(database: SqlDatabase, adding: bool) -> Any:
+def _guard_params(guard: SessionGuard | None) -> dict[str, object]:
+    if guard is None:
+        return {}
+    return {"session_key": guard.key, "session_text": guard.value.decode(), "now": time.time()}
+
+
+def _check_guard(connection: Connection, params: dict[str, object]) -> None:
+    """A guarded write whose session changed writes nothing: ``SessionChanged`` (no-op for an unguarded write)."""
+    if "session_key" in params and not connection.execute(select(session_guard_holds), params).scalar():
+        raise SessionChanged
+
+
+def _upsert(database: SqlDatabase, adding: bool, guarded: bool = False) -> Any:
     """The line at ``:quantity`` (``adding``: ``:quantity`` more while that stays within ``:limit``), a new line only
-    while the cart has room for it; returns the line's quantity, no row when refused. Parameters: ``cart_id``,
-    ``sku``, ``quantity``, ``added_at`` (and ``limit``)."""
+    while the cart has room for it (``guarded``: and while the session is as the guard says); returns the line's
+    quantity, no row when refused. Parameters: ``cart_id``, ``sku``, ``quantity``, ``added_at`` (and ``limit``;
+    ``guarded``: ``session_key``, ``session_text``, ``now``)."""
     cart_id, sku = bindparam("cart_id", type_=String), bindparam("sku", type_=String)
     has_line = exists().where(cart_lines.c.cart_id == cart_id, cart_lines.c.sku == sku)
     line_count = select(func.count()).where(cart_lines.c.cart_id == cart_id).scalar_subquery()
@@ -160,6 +199,8 @@ def _upsert(database: SqlDatabase, adding: bool) -> Any:
         cast(cart_id, String), cast(sku, String), cast(bindparam("quantity", type_=Integer), Integer),
         cast(bindparam("added_at", type_=Float), Float),
     ).where(or_(has_line, line_count < MAX_LINES))  # fmt: skip
+    if guarded:
+        row = row.where(session_guard_holds)
     statement = database.upsert(cart_lines).from_select(["cart_id", "sku", "quantity", "added_at"], row)
     keys = [cart_lines.c.cart_id, cart_lines.c.sku]
     if adding:
@@ -173,8 +214,11 @@ def _upsert(database: SqlDatabase, adding: bool) -> Any:
     return statement.returning(cart_lines.c.quantity)
 
 
-def _refused(held: list[CartLine], sku: str, quantity: int, limit: int) -> NoReturn:
-    """Why the upsert changed nothing: the cart is full, or the line would pass its limit."""
+def _refused(connection: Connection, params: dict[str, object], sku: str, quantity: int, limit: int) -> NoReturn:
+    """Why the upsert changed nothing: the session changed (a guarded write), the cart is full, or the line would
+    pass its limit."""
+    _check_guard(connection, params)
+    held = _held(connection, str(params["cart_id"]))
     existing = next((line.quantity for line in held if line.sku == sku), None)
     check_add(existing, len(held), quantity, limit)
     raise Conflict(quantity_limit_message(limit, limit), field="quantity")  # a concurrent add got there first

@@ -17,6 +17,9 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
+    cast,
+    exists,
 )
 
 metadata = MetaData(
@@ -147,6 +150,14 @@ sessions = Table(
     Column("created_at", Float, nullable=False),
     Column("expires_at", Float, nullable=False),
     Index("ix_sessions_expires", "expires_at"),
+)
+# A session's data as the text the database holds (SQLite and PostgreSQL's ``json`` keep it as written): what a
+# guarded cart write compares, in its own conditions, with the text the request started from.
+session_data_text = cast(sessions.c.data, Text)
+session_guard_holds = exists().where(  # parameters: ``session_key``, ``session_text``, ``now``
+    sessions.c.id == bindparam("session_key", type_=String),
+    session_data_text == bindparam("session_text", type_=Text),
+    sessions.c.expires_at > bindparam("now", type_=Float),
 )
 
 login_failures = Table(

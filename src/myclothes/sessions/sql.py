@@ -1,5 +1,12 @@
 """Sessions as rows in the relational database (goes with the ``sql`` and ``cookie`` cart stores): durable, on the
-primary (never a replica: a login must be seen by the next request)."""
+primary (never a replica: a login must be seen by the next request).
+
+The store remembers the sessions it last read, as their stored JSON text: a cart write starts from that copy without
+reading the session (``load_guarded``) and carries the text as a guard, which the cart's upsert compares with the
+stored row in its own conditions (``carts/sql.py``): a write is then two statements, not three. A copy that is out of
+date (the shopper logged in or out on another instance, the session expired or was destroyed) costs a second try,
+never a write to the wrong cart. A save forgets the copy (the row's text is the database's rendering of what was
+saved: the next read remembers it)."""
 
 from __future__ import annotations
 
@@ -11,12 +18,13 @@ import msgspec
 from sqlalchemy import Connection, Float, String, bindparam, delete, select
 
 from myclothes.db.engine import SqlDatabase
-from myclothes.db.tables import sessions
-from myclothes.ports import SessionRecord, SessionState
+from myclothes.db.tables import session_data_text, sessions
+from myclothes.ports import SessionGuard, SessionRecord, SessionState
 
-_LOAD = select(sessions.c.data, sessions.c.created_at, sessions.c.expires_at).where(
+_LOAD = select(session_data_text, sessions.c.created_at, sessions.c.expires_at).where(
     sessions.c.id == bindparam("id", type_=String), sessions.c.expires_at > bindparam("now", type_=Float)
 )
+SEEN_MAX = 20_000  # sessions remembered per process for guarded cart writes
 
 
 class SqlSessionStore:
@@ -24,6 +32,7 @@ class SqlSessionStore:
 
     def __init__(self, database: SqlDatabase) -> None:
         self.database = database
+        self._seen: dict[str, tuple[str, float, float]] = {}  # id -> (data text, created_at, expires_at)
         # Built once (SQLAlchemy's construction of an upsert costs more than SQLite's execution of it).
         upsert = database.upsert(sessions)
         self._save = upsert.on_conflict_do_update(
@@ -37,8 +46,18 @@ class SqlSessionStore:
 
         row = await self.database.run_on_primary(load, "read")
         if row is None:
+            self._seen.pop(session_id, None)
             return None
-        return SessionRecord(session_id, msgspec.convert(row[0], SessionState), row[1], row[2])
+        if len(self._seen) >= SEEN_MAX:
+            self._seen.clear()
+        self._seen[session_id] = (row[0], row[1], row[2])
+        return _record(session_id, row[0], row[1], row[2])
+
+    async def load_guarded(self, session_id: str, now: float) -> tuple[SessionRecord | None, SessionGuard | None]:
+        seen = self._seen.get(session_id)
+        if seen is None or seen[2] <= now:
+            return await self.load(session_id, now), None
+        return _record(session_id, *seen), SessionGuard(session_id, seen[0].encode())
 
     async def save(self, record: SessionRecord) -> None:
         row = {
@@ -48,6 +67,7 @@ class SqlSessionStore:
             "expires_at": record.expires_at,
         }
         purge = random.random() < 0.01
+        self._seen.pop(record.id, None)
 
         def save(connection: Connection) -> None:  # statements each atomic on their own (``db/direct.py``)
             connection.execute(self._save, row)
@@ -57,5 +77,10 @@ class SqlSessionStore:
         await self.database.run_on_primary(save, "statements")
 
     async def delete(self, session_id: str) -> None:
+        self._seen.pop(session_id, None)
         statement = delete(sessions).where(sessions.c.id == session_id)
         await self.database.run_on_primary(lambda connection: connection.execute(statement), "statements")
+
+
+def _record(session_id: str, text: str, created_at: float, expires_at: float) -> SessionRecord:
+    return SessionRecord(session_id, msgspec.json.decode(text, type=SessionState), created_at, expires_at)
