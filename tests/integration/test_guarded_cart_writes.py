@@ -89,6 +89,24 @@ async def test_a_session_this_process_has_not_seen_is_read_and_not_guarded(redis
         await client.aclose()
 
 
+async def test_a_redis_that_forgot_the_scripts_still_runs_them(redis_server: RedisServer) -> None:
+    """A restarted or newly promoted Redis has no cached scripts: the first call loads its script and goes on."""
+    client = Redis.from_url(redis_server.url)
+    sessions, carts = RedisSessionStore(client), RedisCartStore(client, 3600, 86400)
+    now = time.time()
+    try:
+        await sessions.save(SessionRecord("forgot-1", SessionState(guest_cart="g:forgot-1"), now, now + 3600))
+        assert await carts.add("g:forgot-1", "SKU-A", 1) == [CartLine("SKU-A", 1)]
+        await client.script_flush()
+        assert await carts.add("g:forgot-1", "SKU-A", 2) == [CartLine("SKU-A", 3)]
+        await client.script_flush()
+        found, guess = await sessions.load_with_cart("forgot-1", now)
+        assert found is not None and guess is not None and guess.lines == [CartLine("SKU-A", 3)]
+    finally:
+        await client.delete(RedisSessionStore.key("forgot-1"), RedisCartStore.key("g:forgot-1"))
+        await client.aclose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"], scope="module")
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database: the embedded SQLite file, or a real PostgreSQL (its ``json`` text is what a guard

@@ -19,7 +19,7 @@ from myclothes.carts.base import LINE_LIMIT_MESSAGE, quantity_limit_message
 from myclothes.domain.cart import MAX_LINES, MAX_QUANTITY, CartLine, MergeChange, validate_quantity
 from myclothes.domain.errors import Conflict
 from myclothes.ports import SessionChanged, SessionGuard
-from myclothes.redisconn import CART_PREFIX, PrimaryHealth, RedisCalls, cart_lines
+from myclothes.redisconn import CART_PREFIX, PrimaryHealth, RedisCalls, cart_lines, run_script
 
 # Shared prologue: the cart's TTL from its creation time (a cart past its absolute lifetime starts over).
 _TTL = """
@@ -181,7 +181,7 @@ class RedisCartStore(RedisCalls):
 
     async def _run(self, script: Any, keys: list[str], args: list[Any]) -> list[bytes]:
         try:
-            found: list[bytes] = await self._call(lambda: script(keys=keys, args=args), write=True)
+            found: list[bytes] = await self._call(lambda: run_script(script, self.client, keys, args), write=True)
             return found
         except ResponseError as error:
             message = str(error)

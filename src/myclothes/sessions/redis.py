@@ -15,7 +15,7 @@ import msgspec
 from redis.commands.core import AsyncScript
 
 from myclothes.ports import CartGuess, SessionGuard, SessionRecord
-from myclothes.redisconn import CART_PREFIX, PREFIX, RedisCalls, cart_lines
+from myclothes.redisconn import CART_PREFIX, PREFIX, RedisCalls, cart_lines, run_script
 
 # KEYS[1]: the session; ARGV[1]: the carts' key prefix. Returns {} (no session), {session} (no cart to guess),
 # or {session, cart id, the cart's fields}. (The cart's key is derived, not declared: one Redis, not a cluster.)
@@ -80,7 +80,7 @@ class RedisSessionStore(RedisCalls):
 
     async def load_with_cart(self, session_id: str, now: float) -> tuple[SessionRecord | None, CartGuess | None]:
         key = self.key(session_id)
-        found = await self._read(lambda client: self._with_cart(keys=[key], args=[CART_PREFIX], client=client))
+        found = await self._read(lambda client: run_script(self._with_cart, client, [key], [CART_PREFIX]))
         self._remember(session_id, found[0] if found else None)
         record = _live(found[0], now) if found else None
         if record is None or len(found) < 3:
