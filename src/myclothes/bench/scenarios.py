@@ -1,5 +1,5 @@
 """The benchmark scenarios: the bare baseline, the store's floor (``/healthz``), the cached product, and each cart
-store's add, set-quantity and view; plus the HTML add-to-cart form (POST, then the page it redirects to)."""
+store's add, set-quantity and view; plus the HTML add-to-cart form (POST, then the page it redirects to; and the POST alone)."""
 
 from __future__ import annotations
 
@@ -97,6 +97,24 @@ end
     )
 
 
+def cart_form_post_script(url: str) -> str:
+    """The add-to-cart form's POST alone, answered 303 to /cart (the redirect not followed): the add itself, what a
+    shop's "basket add" costs before the next page is shown."""
+    return (
+        _shoppers(url, 1)
+        + """
+request = function()
+  i = i + 1
+  local s = sessions[(i % #sessions) + 1]
+  local sku = skus[(math.floor(i / #sessions) % #skus) + 1]
+  return wrk.format("POST", "/cart/add",
+    {["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = s.cookie},
+    "sku=" .. sku .. "&quantity=1&_csrf_token=" .. s.csrf)
+end
+"""
+    )
+
+
 def cart_view_script(url: str) -> str:
     return (
         _shoppers(url, 3)
@@ -127,6 +145,7 @@ def all_scenarios(redis_url: str) -> dict[str, Scenario]:
         scenarios[f"cart-set:{store}"] = Scenario(f"cart-set:{store}", "store", env, cart_set_script)
         scenarios[f"cart-view:{store}"] = Scenario(f"cart-view:{store}", "store", env, cart_view_script)
         scenarios[f"cart-form:{store}"] = Scenario(f"cart-form:{store}", "store", env, cart_form_script)
+        scenarios[f"cart-form-post:{store}"] = Scenario(f"cart-form-post:{store}", "store", env, cart_form_post_script)
     for name in ("catalog-product:redis", "cart-add:redis", "cart-add:sql"):  # 1 vs 2 workers on this machine
         one = scenarios[name]
         scenarios[f"{name}@2w"] = Scenario(f"{name}@2w", one.app, one.env, one.prepare, one.path, workers=2)
