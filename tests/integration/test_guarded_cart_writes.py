@@ -178,18 +178,23 @@ async def test_a_guarded_sql_add_is_two_statements_and_refused_once_the_session_
     assert await carts.lines(account) == [CartLine("SKU-B", 1)]
 
 
-async def test_a_sql_session_saved_or_expired_is_read_again_not_guarded(database: SqlDatabase) -> None:
-    sessions = SqlSessionStore(database)
+async def test_a_sql_session_this_process_saved_is_guarded_by_the_text_it_wrote(database: SqlDatabase) -> None:
+    sessions, carts = SqlSessionStore(database), SqlCartStore(database)
     now = time.time()
-    record = SessionRecord("sql-guarded-2", SessionState(guest_cart="g:sql-guarded-2"), now, now + 3600)
-    await sessions.save(record)
-    assert (await sessions.load_guarded("sql-guarded-2", now))[1] is None  # saved: the copy is the database's
-    assert (await sessions.load_guarded("sql-guarded-2", now))[1] is not None
+    cart = f"g:sql-guarded-2-{now}"
+    state = SessionState(guest_cart=cart, flashes=["Added: Café crème hoodie — size M"])  # not ASCII
+    await sessions.save(SessionRecord("sql-guarded-2", state, now, now + 3600))
+    saved, held = await sessions.load_guarded("sql-guarded-2", now)  # the copy is what the save wrote
+    assert saved is not None and saved.state == state and held is not None
+    before = _statements()
+    assert await carts.add_guarded(held, cart, "SKU-C", 1) == [CartLine("SKU-C", 1)]  # the row holds that text
+    assert _statements() - before == 2
     expired, guard = await sessions.load_guarded("sql-guarded-2", now + 7200)  # its copy has expired
     assert expired is None and guard is None
-    await sessions.save(SessionRecord("sql-guarded-2", SessionState(customer_id=3), now, now + 3600))
-    again, guard = await sessions.load_guarded("sql-guarded-2", now)  # this process's own save: read again
-    assert again is not None and again.state.customer_id == 3 and guard is None
+    await SqlSessionStore(database).save(SessionRecord("sql-guarded-2", SessionState(customer_id=3), now, now + 3600))
+    with pytest.raises(SessionChanged):  # saved by another process: this copy's guard no longer holds
+        await carts.add_guarded(held, cart, "SKU-C", 1)
+    assert await carts.lines(cart) == [CartLine("SKU-C", 1)]
 
 
 @pytest.fixture(scope="module", params=["redis", "sql"])
@@ -256,3 +261,34 @@ def test_a_shoppers_adds_spread_over_two_instances_all_land_in_one_cart(
     assert shopper.cart().json()["count"] == 10 and other.cart().json()["count"] == 10
     shopper.close()
     other.close()
+
+
+def test_after_a_logout_on_another_instance_an_old_tabs_add_form_never_reaches_the_account_cart(
+    two_instances: tuple[ShopServer, ShopServer],
+) -> None:
+    """The cart page's forms start from the copy too (``web/session.py``): a write lands in a new guest cart, and a
+    form that fails before any write (an unknown SKU) shows its problem without bringing the session back."""
+    first, second = two_instances
+    slugs = [p["slug"] for p in httpx.get(f"{first.url}/api/products", params={"per_page": 2}).json()["items"]]
+    variants = [httpx.get(f"{first.url}/api/products/{slug}").json()["variants"] for slug in slugs]
+    sku, late = (next(v["sku"] for v in found if v["stock"] >= 3) for found in variants)
+
+    shopper = ShopClient(first.url)
+    email = shopper.register()["email"]
+    assert shopper.form("/cart/add", {"sku": sku, "quantity": "1"}).status_code == 303
+    assert "Added" in shopper.get("/cart").text  # the notice, kept in the session, shown once
+    old_tab = ShopClient(first.url)
+    old_tab.http.cookies = httpx.Cookies(shopper.http.cookies)
+    assert _on(shopper, second).logout().status_code in (200, 204)  # destroyed by instance 2
+
+    refused = old_tab.form("/cart/add", {"sku": "NO-SUCH-SKU", "quantity": "1"})  # instance 1, from its copy
+    assert refused.status_code == 303
+    assert old_tab.get("/api/account").status_code == 401  # not logged in again by the problem's notice
+    assert old_tab.form("/cart/add", {"sku": late, "quantity": "1"}).status_code == 303
+    assert [line["sku"] for line in old_tab.cart().json()["items"]] == [late]  # a guest's new cart
+
+    again = ShopClient(second.url)
+    assert again.login(email).status_code == 200
+    assert [line["sku"] for line in again.cart().json()["items"]] == [sku]
+    for client in (shopper, old_tab, again):
+        client.close()

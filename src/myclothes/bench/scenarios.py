@@ -1,5 +1,6 @@
 """The benchmark scenarios: the bare baseline, the store's floor (``/healthz``), the cached product, and each cart
-store's add, set-quantity and view; plus the HTML add-to-cart form (POST, then the page it redirects to; and the POST alone)."""
+store's add, set-quantity and view; plus the HTML add-to-cart form (POST, then the page it redirects to; and the
+POST alone)."""
 
 from __future__ import annotations
 

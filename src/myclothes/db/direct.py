@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine import make_url
 
 from myclothes.db.pools import NO_BEGIN, count_queries, sqlite_setup
+from myclothes.db.tables import json_text
 
 T = TypeVar("T")
 Mode = Literal["transaction", "statements", "read"]
@@ -34,9 +35,15 @@ class SqliteThreads:
 
     def __init__(self, url: str, readers: int = READER_THREADS) -> None:
         sync_url = make_url(url).set(drivername="sqlite")
-        self.writer = create_engine(sync_url, pool_size=1, max_overflow=0, connect_args={"timeout": 15})
+        self.writer = create_engine(
+            sync_url, pool_size=1, max_overflow=0, connect_args={"timeout": 15}, json_serializer=json_text
+        )
         self.reader = create_engine(
-            sync_url, pool_size=readers, max_overflow=0, connect_args={"timeout": 15, "check_same_thread": False}
+            sync_url,
+            pool_size=readers,
+            max_overflow=0,
+            connect_args={"timeout": 15, "check_same_thread": False},
+            json_serializer=json_text,
         )
         self.engines: tuple[Engine, ...] = (self.writer, self.reader)
         sqlite_setup(self.writer, writer=True)

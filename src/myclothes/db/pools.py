@@ -12,6 +12,8 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from myclothes.db.tables import json_text
+
 DB_QUERIES = Counter("myclothes_db_queries_total", "SQL statements sent, by database role", ["role"])
 
 # PostgreSQL bounds: a connect (each host of a multi-host URL) and a statement, and the wait for a pooled
@@ -43,6 +45,7 @@ def sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
         max_overflow=0 if writer else 10,
         pool_timeout=30,
         connect_args={"timeout": 15},
+        json_serializer=json_text,
     )
     sqlite_setup(engine.sync_engine, writer=writer)
     return engine
@@ -81,6 +84,7 @@ def make_engine(url: str, *, writer: bool, pool_size: int = 10) -> AsyncEngine:
         pool_pre_ping=True,  # bounded by command_timeout like any statement
         pool_timeout=POOL_TIMEOUT_S,
         connect_args={"timeout": CONNECT_TIMEOUT_S, "command_timeout": COMMAND_TIMEOUT_S},
+        json_serializer=json_text,
     )
 
 

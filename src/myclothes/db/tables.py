@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -151,6 +152,14 @@ sessions = Table(
     Column("expires_at", Float, nullable=False),
     Index("ix_sessions_expires", "expires_at"),
 )
+
+
+def json_text(value: object) -> str:
+    """How every engine writes a JSON column's value (its ``json_serializer``). The sql session store renders a
+    session it saves the same way, so it knows the text the row now holds without reading it back."""
+    return msgspec.json.encode(value).decode()
+
+
 # A session's data as the text the database holds (SQLite and PostgreSQL's ``json`` keep it as written): what a
 # guarded cart write compares, in its own conditions, with the text the request started from.
 session_data_text = cast(sessions.c.data, Text)

@@ -243,7 +243,13 @@ class SessionService:
         session.__dict__.update(fresh.__dict__)
 
     async def save(self, session: ShopperSession, had_cookie: bool) -> SessionCookie | None:
-        """Keep what changed; return what the cookie should become (None: leave it as it is)."""
+        """Keep what changed; return what the cookie should become (None: leave it as it is).
+
+        A guarded session whose copy no write confirmed (the request failed before its cart write, or the write was
+        refused) is read for real first and only this request's notices are carried over: a copy is never saved
+        over the stored session, which may have been logged out or changed by another process meanwhile."""
+        if session.guard is not None and session.dirty:
+            await self._confirm(session)
         if session.position is not None and session.position.lsn:
             session.remember_position(session.position.lsn)
         try:
@@ -262,6 +268,15 @@ class SessionService:
         if session.record is None and (session.destroyed_ids or stale_cookie):
             return SessionCookie("", 0)
         return None
+
+    async def _confirm(self, session: ShopperSession) -> None:
+        state = session.state
+        notices = state.flashes, state.problem, state.added
+        await self.reload(session)
+        if session.record is not None and any(notices):
+            fresh = session.record.state
+            fresh.flashes, fresh.problem, fresh.added = notices
+            session.dirty = True
 
     async def customer(self, session: ShopperSession) -> Customer | None:
         """The logged-in customer, or None (also while the session store cannot be read: browse as a guest)."""

@@ -16,7 +16,8 @@ class ShopperCart:
 
     A session opened ``guarded`` (``SessionService.open``) was not read for this request: the write carries its
     guard, and if the stored session changed meanwhile, nothing was written and the write is made again after a
-    real read."""
+    real read. A write that held clears the guard: the copy was the stored session (``SessionService.save``
+    reads a copy that was never confirmed before it keeps any change made to it)."""
 
     carts: CartService
     sessions: SessionService
@@ -34,9 +35,12 @@ class ShopperCart:
         self.shopper.prefetched = None  # the cart changes
         if self.shopper.guard is not None:
             try:
-                return await self.carts.add(await self.writable_id(), sku, quantity, guard=self.shopper.guard)
+                view = await self.carts.add(await self.writable_id(), sku, quantity, guard=self.shopper.guard)
             except SessionChanged:
                 await self.sessions.reload(self.shopper)
+            else:
+                self.shopper.guard = None  # the write held: the copy was the stored session
+                return view
         return await self.carts.add(await self.writable_id(), sku, quantity)
 
     async def set_quantity(self, sku: str, quantity: int) -> CartView:
@@ -44,9 +48,12 @@ class ShopperCart:
         if self.shopper.guard is not None:
             try:
                 cart_id = await self.writable_id()
-                return await self.carts.set_quantity(cart_id, sku, quantity, guard=self.shopper.guard)
+                view = await self.carts.set_quantity(cart_id, sku, quantity, guard=self.shopper.guard)
             except SessionChanged:
                 await self.sessions.reload(self.shopper)
+            else:
+                self.shopper.guard = None
+                return view
         return await self.carts.set_quantity(await self.writable_id(), sku, quantity)
 
     async def remove(self, sku: str) -> CartView:

@@ -5,8 +5,8 @@ The store remembers the sessions it last read, as their stored JSON text: a cart
 reading the session (``load_guarded``) and carries the text as a guard, which the cart's upsert compares with the
 stored row in its own conditions (``carts/sql.py``): a write is then two statements, not three. A copy that is out of
 date (the shopper logged in or out on another instance, the session expired or was destroyed) costs a second try,
-never a write to the wrong cart. A save forgets the copy (the row's text is the database's rendering of what was
-saved: the next read remembers it)."""
+never a write to the wrong cart. A save remembers what it wrote: the engines render JSON with ``json_text``, and
+SQLite and PostgreSQL's ``json`` keep that text as written (a copy that differs would only cost the second try)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import msgspec
 from sqlalchemy import Connection, Float, String, bindparam, delete, select
 
 from myclothes.db.engine import SqlDatabase
-from myclothes.db.tables import session_data_text, sessions
+from myclothes.db.tables import json_text, session_data_text, sessions
 from myclothes.ports import SessionGuard, SessionRecord, SessionState
 
 _LOAD = select(session_data_text, sessions.c.created_at, sessions.c.expires_at).where(
@@ -60,12 +60,8 @@ class SqlSessionStore:
         return _record(session_id, *seen), SessionGuard(session_id, seen[0].encode())
 
     async def save(self, record: SessionRecord) -> None:
-        row = {
-            "id": record.id,
-            "data": msgspec.to_builtins(record.state),
-            "created_at": record.created_at,
-            "expires_at": record.expires_at,
-        }
+        data = msgspec.to_builtins(record.state)
+        row = {"id": record.id, "data": data, "created_at": record.created_at, "expires_at": record.expires_at}
         purge = random.random() < 0.01
         self._seen.pop(record.id, None)
 
@@ -75,6 +71,9 @@ class SqlSessionStore:
                 connection.execute(delete(sessions).where(sessions.c.expires_at < time.time()))
 
         await self.database.run_on_primary(save, "statements")
+        if len(self._seen) >= SEEN_MAX:
+            self._seen.clear()
+        self._seen[record.id] = (json_text(data), record.created_at, record.expires_at)
 
     async def delete(self, session_id: str) -> None:
         self._seen.pop(session_id, None)

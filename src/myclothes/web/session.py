@@ -11,6 +11,9 @@ from myclothes.ports import ClientStateCarrier
 from myclothes.services.sessions import SessionService
 from myclothes.web.csrf import cookie_names, scope_cookies, set_cookie_header
 
+# Forms whose handlers change only the cart, through ``ShopperCart`` (which carries the guard), and notices.
+GUARDED_FORMS = frozenset({"/cart/add", "/cart/update"})
+
 
 class SessionMiddleware(ASGIMiddleware):
     """Opens the shopper's session before the handler and saves it (and sets the cookie) before the response starts.
@@ -30,7 +33,10 @@ class SessionMiddleware(ASGIMiddleware):
         cookies = scope_cookies(scope)
         session_id = cookies.get(self.cookie_name)
         # A GET shows the cart or its count (pages, the cart API): read it with the session when the store can.
-        session = await self.sessions.open(session_id, with_cart=scope.get("method") == "GET")
+        # The cart's add and quantity forms only write to the cart: they start from the store's copy, guarded.
+        method = scope.get("method")
+        guarded = method == "POST" and scope.get("path") in GUARDED_FORMS
+        session = await self.sessions.open(session_id, with_cart=method == "GET", guarded=guarded)
         scope["state"]["shopper"] = session
         token = self.client_state.begin(cookies) if self.client_state else None
 
