@@ -29,7 +29,7 @@ from litestar.middleware.csrf import generate_csrf_token
 from myclothes.domain.cart import CartView
 from myclothes.domain.errors import ShopError
 from myclothes.services.shopper_cart import ShopperCart
-from myclothes.web.api.schemas import CartAdd, CartSet, cart_json
+from myclothes.web.api.schemas import CartAdd, CartSet, EncodedCart
 from myclothes.web.csrf import cookie_names, scope_cookies, set_cookie_header, verified_token
 from myclothes.web.deadline import RequestDeadlineMiddleware
 from myclothes.web.errors import RETRY_AFTER_S, api_problem
@@ -71,6 +71,7 @@ class FastLane:
         self._encoded: dict[str, tuple[object, bytes]] = {}  # slug -> (the catalog's answer, its JSON)
         self.full: ASGICall | None = None  # Litestar, for a cart write whose body it must judge (set by the app)
         self._session_cookie = set_cookie_header(self.session_cookie, settings.cookie_secure)
+        self._encoded_cart = EncodedCart()  # a cart's answer, each line's item encoded once
 
     def route(self, scope: Any) -> ASGICall | None:
         """The fast answer for this request, or None: Litestar answers it."""
@@ -208,7 +209,7 @@ class FastLane:
             status = 200
             try:
                 view = await action(ShopperCart(self.shop.carts, sessions, session), data)
-                body = _encode(cart_json(view))
+                body = self._encoded_cart(view)
             except ShopError as error:
                 status, problem = api_problem(error)
                 body = _encode(problem)

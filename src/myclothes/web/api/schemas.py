@@ -8,7 +8,7 @@ import msgspec
 from litestar.params import Parameter
 from msgspec import Meta
 
-from myclothes.domain.cart import MAX_QUANTITY, CartView
+from myclothes.domain.cart import MAX_QUANTITY, CartView, PricedLine
 from myclothes.domain.catalog import PRICE_MAX, STOCK_MAX
 from myclothes.domain.customers import (
     EMAIL_PATTERN,
@@ -134,23 +134,44 @@ class VariantChange(msgspec.Struct):
 
 
 def cart_json(cart: CartView, **extra: Any) -> dict[str, Any]:
+    return {"items": [_item_json(line) for line in cart.items], "count": cart.count, "total": cart.total, **extra}
+
+
+class EncodedCart:
+    """``cart_json`` encoded as JSON, byte for byte as msgspec encodes it, each line's item encoded once and kept.
+
+    ``CartService`` hands back the same ``PricedLine`` object for a line whose quantity, price and stock have not
+    changed, so most of a cart's lines are the same objects from one answer to the next; an item is kept by the
+    object's identity (the cache holds the object, so its id cannot be reused while it is kept)."""
+
+    def __init__(self, kept: int = 8192) -> None:
+        self.kept = kept
+        self._items: dict[int, tuple[PricedLine, bytes]] = {}
+        self._encode = msgspec.json.Encoder().encode
+
+    def __call__(self, cart: CartView) -> bytes:
+        items = self._items
+        parts = []
+        for line in cart.items:
+            known = items.get(id(line))
+            if known is None or known[0] is not line:
+                if len(items) >= self.kept:
+                    items.clear()
+                known = items[id(line)] = (line, self._encode(_item_json(line)))
+            parts.append(known[1])
+        return b'{"items":[%b],"count":%d,"total":%d}' % (b",".join(parts), cart.count, cart.total)
+
+
+def _item_json(line: PricedLine) -> dict[str, Any]:
     return {
-        "items": [
-            {
-                "sku": line.sku,
-                "name": line.name,
-                "slug": line.slug,
-                "size": line.size,
-                "colour": line.colour,
-                "unit_price": line.unit_price,
-                "quantity": line.quantity,
-                "line_total": line.line_total,
-            }
-            for line in cart.items
-        ],
-        "count": cart.count,
-        "total": cart.total,
-        **extra,
+        "sku": line.sku,
+        "name": line.name,
+        "slug": line.slug,
+        "size": line.size,
+        "colour": line.colour,
+        "unit_price": line.unit_price,
+        "quantity": line.quantity,
+        "line_total": line.line_total,
     }
 
 
