@@ -75,12 +75,23 @@ end
     )
 
 
+FORM_ADD = """
+local function form_add(s, turn)  -- the add-to-cart form as a browser posts it: the CSRF token in a hidden field
+  local sku = skus[(math.floor(turn / #sessions) % #skus) + 1]
+  return wrk.format("POST", "/cart/add",
+    {["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = s.cookie},
+    "sku=" .. sku .. "&quantity=1&_csrf_token=" .. s.csrf)
+end
+"""
+
+
 def cart_form_script(url: str) -> str:
     """A browser's add to cart: the form POST (answered 303 to /cart), then the cart page it redirects to.
 
     Each pair is two requests: the scenario's requests/s counts both, so one add costs two of them."""
     return (
         _shoppers(url, 1)
+        + FORM_ADD
         + """
 request = function()
   i = i + 1
@@ -89,10 +100,7 @@ request = function()
   if i % 2 == 1 then
     return wrk.format("GET", "/cart", {["Cookie"] = s.cookie})
   end
-  local sku = skus[(math.floor(pair / #sessions) % #skus) + 1]
-  return wrk.format("POST", "/cart/add",
-    {["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = s.cookie},
-    "sku=" .. sku .. "&quantity=1&_csrf_token=" .. s.csrf)
+  return form_add(s, pair)
 end
 """
     )
@@ -103,14 +111,11 @@ def cart_form_post_script(url: str) -> str:
     shop's "basket add" costs before the next page is shown."""
     return (
         _shoppers(url, 1)
+        + FORM_ADD
         + """
 request = function()
   i = i + 1
-  local s = sessions[(i % #sessions) + 1]
-  local sku = skus[(math.floor(i / #sessions) % #skus) + 1]
-  return wrk.format("POST", "/cart/add",
-    {["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = s.cookie},
-    "sku=" .. sku .. "&quantity=1&_csrf_token=" .. s.csrf)
+  return form_add(sessions[(i % #sessions) + 1], i)
 end
 """
     )
