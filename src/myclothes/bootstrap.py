@@ -14,6 +14,7 @@ from myclothes.carts.memory import MemoryCartStore
 from myclothes.carts.redis import RedisCartStore
 from myclothes.carts.sql import SqlCartStore
 from myclothes.db.engine import SqlDatabase
+from myclothes.db.sweep import Sweep
 from myclothes.domain.events import ProductChanged, StockSold
 from myclothes.passwords import Argon2Hasher
 from myclothes.payments.luhn import LuhnTestGateway
@@ -50,8 +51,11 @@ class Shop:
     admin: AdminService
     sessions: SessionService
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    sweeps: list[Sweep] = field(default_factory=list)  # background clean-ups, finished before the database closes
 
     async def close(self) -> None:
+        for sweep in self.sweeps:
+            await sweep.wait()
         await self.database.dispose()
         for close in self.closers:
             await close()
@@ -74,13 +78,14 @@ class _Stores:
     cart_ids: CartIds
     client_state: ClientStateCarrier | None = None
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    sweeps: list[Sweep] = field(default_factory=list)
 
 
 def _stores(settings: Settings, database: SqlDatabase) -> _Stores:
     """The cart store and the session store that goes with it (identity always stays server-verifiable)."""
     if settings.cart_store == "sql":
-        sql_carts = SqlCartStore(database, guest_max_age_s=settings.session_absolute_s)
-        return _Stores(sql_carts, SqlSessionStore(database), AccountCarts())
+        sql_carts, sql_sessions = SqlCartStore(database, settings.session_absolute_s), SqlSessionStore(database)
+        return _Stores(sql_carts, sql_sessions, AccountCarts(), sweeps=[sql_carts.sweep, sql_sessions.sweep])
     if settings.cart_store == "memory":
         memory_carts = MemoryCartStore(guest_max_age_s=settings.session_absolute_s)
         return _Stores(memory_carts, MemorySessionStore(), AccountCarts())
@@ -93,7 +98,8 @@ def _stores(settings: Settings, database: SqlDatabase) -> _Stores:
             closers.append(replica.aclose)
         return _Stores(carts, RedisSessionStore(redis, wait, replica, health), AccountCarts(), closers=closers)
     cookie = CookieCartStore(CartCookieCodec(settings.secret_keys, settings.session_idle_s), settings.cookie_secure)
-    return _Stores(cookie, SqlSessionStore(database), BrowserCarts(), client_state=cookie)
+    sessions = SqlSessionStore(database)
+    return _Stores(cookie, sessions, BrowserCarts(), client_state=cookie, sweeps=[sessions.sweep])
 
 
 def build_shop(settings: Settings, hasher: PasswordHasher | None = None) -> Shop:
@@ -131,4 +137,5 @@ def build_shop(settings: Settings, hasher: PasswordHasher | None = None) -> Shop
         admin=AdminService(database, bus),
         sessions=SessionService(stores.sessions, stores.cart_ids, lifetime, accounts, carts, database),
         closers=closers,
+        sweeps=stores.sweeps,
     )

@@ -12,8 +12,10 @@ from myclothes.carts.sql import SqlCartStore
 from myclothes.db.engine import SqlDatabase
 from myclothes.db.migrate import upgrade
 from myclothes.db.tables import cart_lines
+from myclothes.db.tables import sessions as sessions_table
 from myclothes.ports import SessionRecord
 from myclothes.sessions.memory import SWEEP_EVERY_S, MemorySessionStore
+from myclothes.sessions.sql import SqlSessionStore
 
 
 async def _rows(database: SqlDatabase) -> dict[str, int]:
@@ -68,3 +70,31 @@ async def test_the_memory_store_forgets_abandoned_guest_carts_and_expired_sessio
     clock.now += SWEEP_EVERY_S + 20
     await sessions.save(SessionRecord(id="new", expires_at=clock.now + 7200))  # nobody ever read "gone" again
     assert set(sessions._sessions) == {"alive", "new"}
+
+
+async def test_sql_writes_start_the_sweeps_in_the_background_when_they_are_due(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}"
+    upgrade(url)
+    database = SqlDatabase(url)
+    carts, sessions = SqlCartStore(database, guest_max_age_s=60), SqlSessionStore(database)
+    carts.sweep._next_at = sessions.sweep._next_at = float("inf")  # not due (the first falls anywhere in 60 s)
+    try:
+        await carts.add("g:abandoned", "SKU-1", 1)
+        await sessions.save(SessionRecord(id="gone", expires_at=time.time() - 1))
+        async with database.primary_transaction() as connection:
+            await connection.execute(cart_lines.update().values(added_at=time.time() - 120))
+        await carts.add("c:42", "SKU-1", 1)
+        await carts.sweep.wait()
+        await sessions.sweep.wait()
+        assert set(await _rows(database)) == {"g:abandoned", "c:42"}  # neither sweep was due yet
+        carts.sweep._next_at = sessions.sweep._next_at = 0  # their interval has passed
+        await carts.add("c:42", "SKU-2", 1)
+        await sessions.save(SessionRecord(id="alive", expires_at=time.time() + 3600))
+        await carts.sweep.wait()
+        await sessions.sweep.wait()
+        assert set(await _rows(database)) == {"c:42"}
+        async with database.primary_connection() as connection:
+            left = await connection.execute(select(sessions_table.c.id))
+            assert {row[0] for row in left} == {"alive"}
+    finally:
+        await database.dispose()

@@ -7,12 +7,12 @@ A guarded write (``SessionGuard``, from the sql session store's copy of the sess
 in the upsert's own: it writes only while the session row still holds exactly the text the request started from, so
 the request needs no read of the session first (two statements: the upsert and the cart's lines).
 Guest carts (``g:…``) outlive no session: a line added more than ``guest_max_age_s`` ago (the session's
-absolute lifetime) belongs to a session that has expired, so writers now and then delete such lines.
+absolute lifetime) belongs to a session that has expired, so each process deletes such lines once a minute in the
+background, started by a write (``db/sweep.py``).
 """
 
 from __future__ import annotations
 
-import random
 import time
 from typing import Any, NoReturn
 
@@ -36,12 +36,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from myclothes.carts.base import check_add, quantity_limit_message
 from myclothes.db.engine import SqlDatabase
+from myclothes.db.sweep import Sweep
 from myclothes.db.tables import cart_lines, session_guard_holds
 from myclothes.domain.cart import MAX_LINES, MAX_QUANTITY, CartLine, MergeChange, merge_lines, validate_quantity
 from myclothes.domain.errors import Conflict
 from myclothes.ports import SessionChanged, SessionGuard
 
-PURGE_CHANCE = 0.01  # of adds that also sweep abandoned guest carts (as sql sessions sweep expired sessions)
+SWEEP_EVERY_S = 60.0  # per process: how often abandoned guest carts are deleted (as sql sessions sweep expired ones)
 
 
 class SqlCartStore:
@@ -50,6 +51,7 @@ class SqlCartStore:
     def __init__(self, database: SqlDatabase, guest_max_age_s: float = 30 * 24 * 3600) -> None:
         self.database = database
         self.guest_max_age_s = guest_max_age_s
+        self.sweep = Sweep("abandoned guest carts", lambda: self.purge_abandoned(time.time()), SWEEP_EVERY_S)
         # Built once: SQLAlchemy's construction of these (the ``excluded`` alias, the subqueries) cost more than
         # SQLite's execution of them.
         self._add = _upsert(database, adding=True)
@@ -98,8 +100,7 @@ class SqlCartStore:
             return _held(connection, cart_id)
 
         lines = await self.database.run_on_primary(add, "statements")
-        if random.random() < PURGE_CHANCE:
-            await self.purge_abandoned(time.time())
+        self.sweep.due()
         return lines
 
     async def set_quantity(self, cart_id: str, sku: str, quantity: int) -> list[CartLine]:

@@ -10,7 +10,6 @@ SQLite and PostgreSQL's ``json`` keep that text as written (a copy that differs 
 
 from __future__ import annotations
 
-import random
 import time
 from typing import Any
 
@@ -18,6 +17,7 @@ import msgspec
 from sqlalchemy import Connection, Float, String, bindparam, delete, select
 
 from myclothes.db.engine import SqlDatabase
+from myclothes.db.sweep import Sweep
 from myclothes.db.tables import json_text, session_data_text, sessions
 from myclothes.ports import SessionGuard, SessionRecord, SessionState
 
@@ -25,14 +25,16 @@ _LOAD = select(session_data_text, sessions.c.created_at, sessions.c.expires_at).
     sessions.c.id == bindparam("id", type_=String), sessions.c.expires_at > bindparam("now", type_=Float)
 )
 SEEN_MAX = 20_000  # sessions remembered per process for guarded cart writes
+SWEEP_EVERY_S = 60.0  # per process: how often expired sessions are deleted
 
 
 class SqlSessionStore:
-    """Expired rows are purged now and then by writers."""
+    """Expired rows are deleted once a minute per process, in the background, started by a save."""
 
     def __init__(self, database: SqlDatabase) -> None:
         self.database = database
         self._seen: dict[str, tuple[str, float, float]] = {}  # id -> (data text, created_at, expires_at)
+        self.sweep = Sweep("expired sessions", self.purge_expired, SWEEP_EVERY_S)
         # Built once (SQLAlchemy's construction of an upsert costs more than SQLite's execution of it).
         upsert = database.upsert(sessions)
         self._save = upsert.on_conflict_do_update(
@@ -62,18 +64,18 @@ class SqlSessionStore:
     async def save(self, record: SessionRecord) -> None:
         data = msgspec.to_builtins(record.state)
         row = {"id": record.id, "data": data, "created_at": record.created_at, "expires_at": record.expires_at}
-        purge = random.random() < 0.01
         self._seen.pop(record.id, None)
-
-        def save(connection: Connection) -> None:  # statements each atomic on their own (``db/direct.py``)
-            connection.execute(self._save, row)
-            if purge:
-                connection.execute(delete(sessions).where(sessions.c.expires_at < time.time()))
-
-        await self.database.run_on_primary(save, "statements")
+        await self.database.run_on_primary(lambda connection: connection.execute(self._save, row), "statements")
+        self.sweep.due()
         if len(self._seen) >= SEEN_MAX:
             self._seen.clear()
         self._seen[record.id] = (json_text(data), record.created_at, record.expires_at)
+
+    async def purge_expired(self) -> int:
+        """Delete the sessions that have expired; how many were deleted."""
+        statement = delete(sessions).where(sessions.c.expires_at < time.time())
+        result = await self.database.run_on_primary(lambda connection: connection.execute(statement), "statements")
+        return int(result.rowcount or 0)
 
     async def delete(self, session_id: str) -> None:
         self._seen.pop(session_id, None)

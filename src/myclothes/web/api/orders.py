@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Response, Router, get, post
-from litestar.params import Parameter
+from litestar.params import HeaderParameter
 
 from myclothes.domain.customers import Customer
 from myclothes.domain.text import NOT_SPACE
@@ -22,11 +22,14 @@ async def checkout(
     customer: Customer,
     orders: CheckoutService,
     cart: ShopperCart,
-    idempotency_key: str = Parameter(
-        header="Idempotency-Key",
-        pattern=trimmed(rf"{NOT_SPACE}[^\x00]{{6,98}}{NOT_SPACE}"),
-        description="8 to 100 characters (spaces around are ignored); a retry with the same key replays the order",
-    ),
+    idempotency_key: Annotated[
+        str,
+        HeaderParameter(
+            name="Idempotency-Key",
+            pattern=trimmed(rf"{NOT_SPACE}[^\x00]{{6,98}}{NOT_SPACE}"),
+            description="8 to 100 characters (spaces around are ignored); a retry with the same key replays the order",
+        ),
+    ],
 ) -> Response[dict[str, Any]]:
     """Place the order for the cart. 201 with the order; a retry with the same key returns it with 200."""
     order, created = await orders.place_order(
