@@ -13,7 +13,6 @@ is built and encoded here (msgspec) in the shape every other log line has (``req
 
 from __future__ import annotations
 
-import datetime
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -27,15 +26,48 @@ from myclothes.web.observability import HTTP_REQUESTS, HTTP_SECONDS
 from myclothes.web.security import SecurityHeaders
 
 ASGICall = Callable[[Any, Any, Any], Awaitable[None]]
-_UTC = datetime.UTC
 _encode = msgspec.json.Encoder().encode
+
+
+class _RequestLine(msgspec.Struct):
+    """The request's log line, its keys in the order of every other line's (a struct encodes in half a dict's time)."""
+
+    event: str
+    method: str | None
+    route: str
+    status: int | None
+    duration_ms: float
+    instance: str
+    zone: str
+    cart_store: str
+    request_id: str
+    level: str
+    logger: str
+    timestamp: str
+
+
+class _Clock:
+    """UTC ISO 8601 timestamps with microseconds, as structlog's for the other lines; the date and time of day are
+    formatted once per second."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._prefix = ""
+
+    def __call__(self) -> str:
+        now = time.time()
+        second = int(now)
+        if second != self._second:
+            self._second, self._prefix = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._prefix}.{int((now - second) * 1_000_000):06d}Z"
 
 
 class Edge:
     """The per-request work around the app, with everything that does not change per request prepared once."""
 
     def __init__(self, settings: Settings) -> None:
-        self.fields = {"instance": settings.instance, "zone": settings.zone, "cart_store": settings.cart_store}
+        self.instance, self.zone, self.cart_store = settings.instance, settings.zone, settings.cart_store
+        self._timestamp = _Clock()
         self.security = SecurityHeaders(settings.cookie_secure)
         self.served_by = (b"x-served-by", settings.instance.encode("latin-1"))
         self._counters: dict[tuple[str, int], Any] = {}
@@ -79,16 +111,18 @@ class Edge:
         counter.inc()
 
     def _log(self, scope: Any, request_id: str, status: int | None, started: float) -> None:
-        line = {
-            "event": "request",
-            "method": scope.get("method"),
-            "route": scope.get("path_template") or "unmatched",
-            "status": status,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            **self.fields,
-            "request_id": request_id,
-            "level": "info",
-            "logger": "myclothes.request",
-            "timestamp": datetime.datetime.now(_UTC).isoformat().replace("+00:00", "Z"),
-        }
+        line = _RequestLine(
+            "request",
+            scope.get("method"),
+            scope.get("path_template") or "unmatched",
+            status,
+            round((time.perf_counter() - started) * 1000, 2),
+            self.instance,
+            self.zone,
+            self.cart_store,
+            request_id,
+            "info",
+            "myclothes.request",
+            self._timestamp(),
+        )
         requestlog.write_line(_encode(line))
