@@ -153,31 +153,45 @@ class CartService:
     async def _priced(self, lines: list[CartLine]) -> CartView:
         if not lines:
             return CartView(items=[])
+        # One pass for the usual case (every variant cached and fresh); anything else goes through ``_lookup``.
+        now, variants, kept = self.clock(), self._variants, self._priced_lines
+        items = []
+        for line in lines:
+            entry = variants.get(line.sku)
+            if entry is None or entry[0] < now:
+                return await self._priced_looked_up(lines)
+            listing = entry[1]
+            if listing is None:
+                continue  # the product was withdrawn: the line is no longer sold
+            known = kept.get((line.sku, line.quantity))
+            items.append(known[1] if known is not None and known[0] is listing else self._price(line, listing))
+        return CartView(items=items)
+
+    async def _priced_looked_up(self, lines: list[CartLine]) -> CartView:
         found = await self._lookup([line.sku for line in lines])
         items = []
-        kept = self._priced_lines
         for line in lines:
             listing = found.get(line.sku)
             if listing is None:
-                continue  # the product was withdrawn: the line is no longer sold
-            key = (line.sku, line.quantity)
-            known = kept.get(key)
-            if known is not None and known[0] is listing:
-                items.append(known[1])  # same variant data, same quantity: the line priced last time
                 continue
-            variant, name, slug = listing
-            priced = PricedLine(
-                sku=line.sku,
-                name=name,
-                slug=slug,
-                size=variant.size,
-                colour=variant.colour,
-                unit_price=variant.price,
-                quantity=line.quantity,
-                stock=variant.stock,
-            )
-            if len(kept) > VARIANT_CACHE_MAX:
-                kept.clear()
-            kept[key] = (listing, priced)
-            items.append(priced)
+            known = self._priced_lines.get((line.sku, line.quantity))
+            items.append(known[1] if known is not None and known[0] is listing else self._price(line, listing))
         return CartView(items=items)
+
+    def _price(self, line: CartLine, listing: VariantListing) -> PricedLine:
+        """The line priced from ``listing``, kept for the next view while quantity and variant data stay the same."""
+        variant, name, slug = listing
+        priced = PricedLine(
+            sku=line.sku,
+            name=name,
+            slug=slug,
+            size=variant.size,
+            colour=variant.colour,
+            unit_price=variant.price,
+            quantity=line.quantity,
+            stock=variant.stock,
+        )
+        if len(self._priced_lines) > VARIANT_CACHE_MAX:
+            self._priced_lines.clear()
+        self._priced_lines[(line.sku, line.quantity)] = (listing, priced)
+        return priced
