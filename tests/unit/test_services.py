@@ -149,3 +149,23 @@ async def test_an_admin_change_is_published_after_the_commit_and_an_unknown_sku_
     with pytest.raises(NotFound):
         await admin.update_variant("NOPE", 1700, None)
     assert events.published == [ProductChanged("tee")]
+
+
+async def test_a_cart_view_serves_stale_prices_while_they_reload_and_drops_withdrawn_lines(world) -> None:  # type: ignore[no-untyped-def]
+    database, _carts, _cart, _checkout = world
+    now = [1000.0]
+    cart = CartService(_carts, database, clock=lambda: now[0])
+    await cart.add("c:1", "TEE-M", 1)
+    await cart.add("c:1", "SOCK-M", 1)
+    first = await cart.view("c:1")
+    assert [(line.sku, line.unit_price) for line in first.items] == [("TEE-M", 1500), ("SOCK-M", 500)]
+    assert (await cart.view("c:1")).items[0] is first.items[0]  # fresh and unchanged: the line priced last time
+    database.catalog.put("TEE-M", price=1700, stock=3)
+    del database.catalog.variants_by_sku["SOCK-M"]  # withdrawn
+    now[0] += 2  # past the variants' second: stale, served while one task reloads them
+    stale = await cart.view("c:1")
+    assert [(line.sku, line.unit_price) for line in stale.items] == [("TEE-M", 1500), ("SOCK-M", 500)]
+    assert cart._refresh is not None
+    await cart._refresh
+    reloaded = await cart.view("c:1")
+    assert [(line.sku, line.unit_price) for line in reloaded.items] == [("TEE-M", 1700)]
