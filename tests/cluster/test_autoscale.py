@@ -7,6 +7,7 @@ import json
 import threading
 
 import pytest
+from tests.unit.fakes import ManualClock
 
 from myclothes.cluster.autoscale import Autoscaler, Policy, TargetTracking
 from myclothes.cluster.criteria import judge
@@ -15,17 +16,9 @@ from myclothes.cluster.shoppers import Sample
 from myclothes.cluster.spike import scaling_failures, web_count
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def tracking(**policy: float) -> tuple[TargetTracking, Clock]:
+def tracking(**policy: float) -> tuple[TargetTracking, ManualClock]:
     settings = {"scale_out_cooldown_s": 30.0, "scale_in_cooldown_s": 60.0, "scale_in_after_s": 20.0, **policy}
-    clock = Clock()
+    clock = ManualClock()
     return TargetTracking(Policy(2, 6, 0.25, **settings), clock), clock
 
 

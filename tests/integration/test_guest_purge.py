@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from sqlalchemy import func, select
+from tests.unit.fakes import ManualClock
 
 from myclothes.carts.memory import MemoryCartStore
 from myclothes.carts.sql import SqlCartStore
@@ -44,16 +45,8 @@ async def test_an_expired_guest_cart_is_purged_and_nothing_else_is(tmp_path: Pat
         await database.dispose()
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 async def test_the_memory_store_forgets_abandoned_guest_carts_and_expired_sessions() -> None:
-    clock = Clock()
+    clock = ManualClock(1_000_000.0)
     carts = MemoryCartStore(guest_max_age_s=3600, clock=clock)
     await carts.add("g:abandoned", "SKU-1", 1)
     await carts.add("c:42", "SKU-1", 1)  # an account's cart: kept however old

@@ -156,3 +156,13 @@ class FakeDatabase:
 
     async def dispose(self) -> None:
         return None
+
+
+class ManualClock:
+    """A clock that moves only when a test moves it (``clock.now += 60``)."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now

@@ -5,20 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from tests.unit.fakes import ManualClock
 
 from myclothes.db.sweep import Sweep
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 async def test_a_sweep_runs_at_most_once_per_interval_and_the_caller_does_not_wait() -> None:
-    clock, runs, release = Clock(), [], asyncio.Event()
+    clock, runs, release = ManualClock(), [], asyncio.Event()
 
     async def purge() -> None:
         runs.append(clock.now)
@@ -45,7 +38,7 @@ async def test_a_sweep_runs_at_most_once_per_interval_and_the_caller_does_not_wa
 
 
 async def test_a_failed_sweep_is_logged_and_tried_again_an_interval_later(caplog: pytest.LogCaptureFixture) -> None:
-    clock, runs = Clock(), []
+    clock, runs = ManualClock(), []
 
     async def purge() -> None:
         runs.append(clock.now)
@@ -64,5 +57,5 @@ async def test_a_failed_sweep_is_logged_and_tried_again_an_interval_later(caplog
 
 
 def test_the_first_sweep_falls_somewhere_in_the_first_interval() -> None:
-    starts = {Sweep("x", asyncio.sleep, every_s=60, clock=Clock())._next_at for _ in range(50)}
+    starts = {Sweep("x", asyncio.sleep, every_s=60, clock=ManualClock())._next_at for _ in range(50)}
     assert all(1000 <= at <= 1060 for at in starts) and len(starts) > 1
