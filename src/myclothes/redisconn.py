@@ -165,12 +165,30 @@ class PrimaryHealth:
 async def run_script(script: AsyncScript, client: Redis, keys: Sequence[str], args: Sequence[Any]) -> Any:
     """``script`` on ``client``: ``EVALSHA``, and after a ``NOSCRIPT`` (a server that restarted or was failed over
     to has not seen it) ``SCRIPT LOAD`` and again. What redis-py's ``AsyncScript.__call__`` does, less its per-call
-    imports and pipeline checks (about 5% of a cart view's time)."""
+    imports and pipeline checks (about 5% of a cart view's time), sent by ``command``."""
     try:
-        return await client.evalsha(script.sha, len(keys), *keys, *args)
+        return await command(client, "EVALSHA", script.sha, len(keys), *keys, *args)
     except NoScriptError:
         script.sha = await client.script_load(script.script)
-        return await client.evalsha(script.sha, len(keys), *keys, *args)
+        return await command(client, "EVALSHA", script.sha, len(keys), *keys, *args)
+
+
+async def command(client: Redis, *args: Any) -> Any:
+    """One command on one of ``client``'s pooled connections, its raw reply (no response callback).
+
+    What ``Redis.execute_command`` does for it, less what these clients do not use and pay for on every call: the
+    retry wrapper (``no_retry``: one attempt anyway), the per-call observability hooks and the reply callbacks. The
+    pool and the connections stay redis-py's, and with them Sentinel's discovery of the primary, reconnects, the
+    socket timeouts and ``READONLY`` from a demoted primary. A connection whose send or read failed or was
+    cancelled is closed by redis-py before it goes back to the pool, as ``execute_command`` would.
+    ``RedisCalls`` retries and bounds the call as it does any other."""
+    pool = client.connection_pool
+    connection = await pool.get_connection()
+    try:
+        await connection.send_packed_command(connection.pack_command(*args), check_health=False)
+        return await connection.read_response()
+    finally:
+        await pool.release(connection)
 
 
 class RedisCalls:
@@ -260,9 +278,5 @@ def _outage(error: BaseException) -> bool:
 
 def cart_lines(flat: list[Any]) -> list[CartLine]:
     """A cart hash's fields and values (``HGETALL``'s flat reply) as lines; fields starting with ``~`` are not."""
-    lines = []
-    for index in range(0, len(flat), 2):
-        sku = flat[index].decode()
-        if not sku.startswith("~"):
-            lines.append(CartLine(sku, int(flat[index + 1])))
-    return lines
+    pairs = iter(flat)
+    return [CartLine(sku.decode(), int(qty)) for sku, qty in zip(pairs, pairs, strict=True) if sku[:1] != b"~"]

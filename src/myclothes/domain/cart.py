@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import msgspec
+
 from myclothes.domain.errors import InvalidInput
 
 MAX_QUANTITY = 99
@@ -18,17 +20,19 @@ def validate_quantity(quantity: int, *, allow_zero: bool = False) -> int:
     return quantity
 
 
-@dataclass(frozen=True, slots=True)
-class CartLine:
-    """What a cart store keeps: a SKU and how many."""
+class CartLine(msgspec.Struct, frozen=True, gc=False):
+    """What a cart store keeps: a SKU and how many.
+
+    A msgspec struct rather than a frozen dataclass (whose ``__init__`` sets each field through
+    ``object.__setattr__``): a store builds one per line on every read and write, and a 50-line cart's lines took
+    29 us to build as dataclasses, 10 us as structs. Same fields, equality, hashing and immutability."""
 
     sku: str
     quantity: int
 
 
-@dataclass(frozen=True, slots=True)
-class PricedLine:
-    """A cart line joined with the catalog, as the shopper sees it."""
+class PricedLine(msgspec.Struct, frozen=True, gc=False):
+    """A cart line joined with the catalog, as the shopper sees it (a struct for the reason ``CartLine`` is)."""
 
     sku: str
     name: str
