@@ -169,3 +169,6 @@ async def test_a_cart_view_serves_stale_prices_while_they_reload_and_drops_withd
     await cart._refresh
     reloaded = await cart.view("c:1")
     assert [(line.sku, line.unit_price) for line in reloaded.items] == [("TEE-M", 1700)]
+    other = CartService(_carts, database, clock=lambda: now[0])  # another process: no variant cached yet
+    assert [(line.sku, line.unit_price) for line in (await other.view("c:1")).items] == [("TEE-M", 1700)]
+    assert other._refresh is None  # loaded at once, nothing left to reload

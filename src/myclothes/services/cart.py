@@ -125,10 +125,14 @@ class CartService:
         if missing:
             found.update(await self._load(missing))
         if stale:
-            self._stale.update(stale)
-            if self._refresh is None or self._refresh.done():
-                self._refresh = asyncio.create_task(self._reload_stale())
+            self._reload_later(stale)
         return found
+
+    def _reload_later(self, stale: list[str]) -> None:
+        """Reload these variants in the background (one task at a time); their old entries are served meanwhile."""
+        self._stale.update(stale)
+        if self._refresh is None or self._refresh.done():
+            self._refresh = asyncio.create_task(self._reload_stale())
 
     async def _load(self, skus: list[str]) -> dict[str, VariantListing]:
         async with self.database.reader() as uow:
@@ -153,18 +157,24 @@ class CartService:
     async def _priced(self, lines: list[CartLine]) -> CartView:
         if not lines:
             return CartView(items=[])
-        # One pass for the usual case (every variant cached and fresh); anything else goes through ``_lookup``.
+        # One pass while every variant is cached (a stale one is served and reloaded in the background, as
+        # ``_lookup`` does); a variant not cached yet sends the whole cart through ``_lookup``.
         now, variants, kept = self.clock(), self._variants, self._priced_lines
         items = []
+        stale: list[str] = []
         for line in lines:
             entry = variants.get(line.sku)
-            if entry is None or entry[0] < now:
+            if entry is None:
                 return await self._priced_looked_up(lines)
+            if entry[0] < now:
+                stale.append(line.sku)
             listing = entry[1]
             if listing is None:
                 continue  # the product was withdrawn: the line is no longer sold
             known = kept.get((line.sku, line.quantity))
             items.append(known[1] if known is not None and known[0] is listing else self._price(line, listing))
+        if stale:
+            self._reload_later(stale)
         return CartView(items=items)
 
     async def _priced_looked_up(self, lines: list[CartLine]) -> CartView:
