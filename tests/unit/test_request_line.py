@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
+import os
 import time
 
 import msgspec
@@ -46,3 +48,39 @@ def test_the_clock_formats_each_second_once_and_every_microsecond(monkeypatch: p
     assert clock() == "2026-12-07T08:00:00.000000Z"  # the next second (datetime's isoformat would drop the digits)
     now[0] = 1_796_630_400.015625
     assert clock() == "2026-12-07T08:00:00.015625Z"
+
+
+async def test_the_lines_of_one_loop_turn_are_written_in_one_system_call() -> None:
+    calls: list[int] = []
+    read_end, write_end = os.pipe()
+
+    def write(fd: int, data: memoryview) -> int:
+        calls.append(len(data))  # offered; taken: 5 bytes (a short write, the rest must follow)
+        return os.write(fd, data[:5])
+
+    try:
+        writer = requestlog._TurnWriter(write_end, write)
+        for line in (b'{"a":1}', b'{"b":2}', b'{"c":3}'):
+            writer(line)
+        assert calls == []  # nothing written while the turn runs
+        await asyncio.sleep(0)
+        assert os.read(read_end, 100) == b'{"a":1}\n{"b":2}\n{"c":3}\n'
+        assert calls == [24, 19, 14, 9, 4]  # the three lines offered in one call, then what it left
+        writer(b'{"d":4}')
+        writer.flush()  # what the exit hook does with a line still pending
+        assert os.read(read_end, 100) == b'{"d":4}\n'
+        await asyncio.sleep(0)
+        assert writer.pending == []
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
+def test_a_line_written_outside_an_event_loop_is_written_at_once() -> None:
+    read_end, write_end = os.pipe()
+    try:
+        requestlog._TurnWriter(write_end)(b'{"e":5}')
+        assert os.read(read_end, 100) == b'{"e":5}\n'
+    finally:
+        os.close(read_end)
+        os.close(write_end)

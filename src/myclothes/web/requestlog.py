@@ -15,6 +15,8 @@ digits, unique across processes) instead of a ``uuid4`` and its system call per 
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import itertools
 import logging
 import os
@@ -46,8 +48,9 @@ os.register_at_fork(after_in_child=_new_prefix)
 
 
 def _line_writer() -> Callable[[bytes], None]:
-    """How the per-request line reaches the current standard error: one ``write`` system call on its descriptor (no
-    buffer to lose when the process is killed), or the stream itself when it has none (a test's capture)."""
+    """How the per-request line reaches the current standard error: on its descriptor, the lines of one turn of the
+    event loop in one ``write`` system call (no buffer kept past that turn, so a killed process loses at most the
+    lines of the turn it was killed in), or the stream itself when it has none (a test's capture)."""
     try:
         fd = sys.stderr.fileno()
     except (AttributeError, OSError, ValueError):
@@ -58,13 +61,39 @@ def _line_writer() -> Callable[[bytes], None]:
             stream.flush()
 
         return to_stream
+    return _TurnWriter(fd)
 
-    def to_fd(line: bytes) -> None:
-        data = memoryview(line + b"\n")
+
+class _TurnWriter:
+    """Lines gathered while the event loop runs one turn's callbacks and written together once they are done.
+
+    Under load, one turn completes several requests (32-connection bench runs wrote 9-10 lines per call on cart paths, 30 on ``/healthz``); each line was one
+    ``write`` system call of its own. Outside an event loop a line is written at once; lines left at exit are
+    written by an ``atexit`` hook."""
+
+    def __init__(self, fd: int, write: Callable[[int, memoryview], int] = os.write) -> None:
+        self.fd = fd
+        self.write = write
+        self.pending: list[bytes] = []
+        atexit.register(self.flush)
+
+    def __call__(self, line: bytes) -> None:
+        pending = self.pending
+        pending.append(line)
+        if len(pending) == 1:
+            try:
+                asyncio.get_running_loop().call_soon(self.flush)
+            except RuntimeError:  # no event loop: now
+                self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, []
+        pending.append(b"")
+        data = memoryview(b"\n".join(pending))
         while data:
-            data = data[os.write(fd, data) :]
-
-    return to_fd
+            data = data[self.write(self.fd, data) :]
 
 
 write_line = _line_writer()
