@@ -67,9 +67,9 @@ def _line_writer() -> Callable[[bytes], None]:
 class _TurnWriter:
     """Lines gathered while the event loop runs one turn's callbacks and written together once they are done.
 
-    Under load, one turn completes several requests (32-connection bench runs wrote 9-10 lines per call on cart paths, 30 on ``/healthz``); each line was one
-    ``write`` system call of its own. Outside an event loop a line is written at once; lines left at exit are
-    written by an ``atexit`` hook."""
+    Under load, one turn completes several requests: 32-connection bench runs wrote 9-10 lines per call on the cart
+    paths and 30 on ``/healthz``, where each line was one ``write`` system call of its own. Outside an event loop a
+    line is written at once; lines left at exit are written by an ``atexit`` hook."""
 
     def __init__(self, fd: int, write: Callable[[int, memoryview], int] = os.write) -> None:
         self.fd = fd
