@@ -24,26 +24,18 @@ from myclothes.bench.scenarios import all_scenarios
 DEFAULT = ["healthz", "catalog-product:redis", "cart-add:redis", "cart-view:redis", "cart-add:sql"]
 
 
-def server_pid(url: str) -> int:
-    """The PID of the uvicorn process listening on ``url``'s port."""
-    port = url.rsplit(":", 1)[1].split("/")[0]
-    found = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
-    return int(found.split("pid=")[1].split(",")[0])
-
-
 def profile(name: str, out: Path, seconds: int, redis_url: str) -> None:
     scenario = all_scenarios(redis_url)[name]
-    with tempfile.TemporaryDirectory(prefix="myclothes-flame-") as tmp, serve(scenario, Path(tmp)) as url:
+    with tempfile.TemporaryDirectory(prefix="myclothes-flame-") as tmp, serve(scenario, Path(tmp)) as (url, pid):
         script = scenario.prepare(url) if scenario.prepare else None
         target = url + scenario.path
         drive(target, script, 2, 32, Path(tmp), name + "-warmup")
         load = threading.Thread(target=drive, args=(target, script, seconds + 3, 32, Path(tmp), name))
         load.start()
         stem = out / name.replace(":", "-")
-        pid = str(server_pid(url))
         for form, suffix in (("flamegraph", ".svg"), ("raw", ".txt")):
             subprocess.run(
-                ["py-spy", "record", "-p", pid, "-r", "500", "-d", str(seconds // 2), "-f", form, "-o", f"{stem}{suffix}"],
+                ["py-spy", "record", "-p", str(pid), "-r", "500", "-d", str(seconds // 2), "-f", form, "-o", f"{stem}{suffix}"],
                 check=True,
                 capture_output=True,
             )

@@ -47,7 +47,9 @@ def test_bench_measures_a_store_against_the_bare_baseline(tmp_path: Path) -> Non
     # cart operation (a Lua script)
     assert store["redis_round_trips_per_request"] == 0 and redis["redis_round_trips_per_request"] >= 1
     assert form["db_queries_per_request"] >= 1
-    assert "vs bare" in done.stdout and "cart-form:sql" in done.stdout
+    # the server's CPU time per request: more for a store's path than for the bare app
+    assert 0 < bare["cpu_us_per_request"] < store["cpu_us_per_request"]
+    assert "vs bare" in done.stdout and "cart-form:sql" in done.stdout and "cpu us/req" in done.stdout
 
 
 def test_bench_refuses_unknown_scenarios() -> None:

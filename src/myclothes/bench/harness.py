@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 
@@ -34,6 +35,9 @@ class Result:
     db_queries_per_request: float | None = None
     redis_round_trips_per_request: float | None = None
     half_rate_p99_ms: float | None = None  # p99 when offered half of ``rps`` (wrk's delay(), per connection)
+    # the server process's CPU time (user and system) per request; times requests/s it says whether the pinned
+    # core was the limit (about 1 CPU second per second) or the server waited (on wrk, Redis, SQLite's thread)
+    cpu_us_per_request: float | None = None
 
 
 @dataclass
@@ -54,8 +58,19 @@ def _pin(core: int | None) -> list[str]:
     return ["taskset", "-c", str(core)]
 
 
+class Served(NamedTuple):
+    url: str
+    pid: int  # the uvicorn process (with one worker, the one that answers)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used (``/proc/<pid>/stat``, in clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def serve(scenario: Scenario, workdir: Path) -> Iterator[str]:
+def serve(scenario: Scenario, workdir: Path) -> Iterator[Served]:
     port = free_port()
     if scenario.app == "bare":
         target = ["myclothes.bench.bare:app"]
@@ -86,7 +101,8 @@ def serve(scenario: Scenario, workdir: Path) -> Iterator[str]:
     )  # fmt: skip
     ready = url + ("/" if scenario.app == "bare" else "/readyz")
     with server.start(lambda: http_ok(ready, timeout=1.0), timeout=30):
-        yield url
+        assert server.popen is not None
+        yield Served(url, server.popen.pid)  # taskset execs uvicorn: the same process
 
 
 def parse_wrk(output: str) -> tuple[float, float, float, int, int]:
@@ -163,7 +179,7 @@ def run(
             workdir = Path(tmp) / scenario.name.replace(":", "-").replace("@", "-")
             workdir.mkdir()
             pinned = scenario.workers == 1
-            with serve(scenario, workdir) as url:
+            with serve(scenario, workdir) as (url, pid):
                 script = scenario.prepare(url) if scenario.prepare else None
                 target = url + scenario.path
                 drive(target, script, warmup, connections, workdir, scenario.name + "-warmup", pinned)
@@ -171,7 +187,10 @@ def run(
                 counted = store and pinned  # with several workers, /metrics is one worker's, not the run's
                 before = _counted(url, DB_QUERIES) if counted else None
                 trips = _counted(url, REDIS_TRIPS) if counted else None
+                cpu = cpu_seconds(pid) if pinned else None
                 result = drive(target, script, duration, connections, workdir, scenario.name, pinned)
+                if cpu is not None and result.requests:
+                    result.cpu_us_per_request = round((cpu_seconds(pid) - cpu) * 1e6 / result.requests, 1)
                 if before is not None and trips is not None and result.requests:
                     result.db_queries_per_request = round((_counted(url, DB_QUERIES) - before) / result.requests, 4)
                     spent = _counted(url, REDIS_TRIPS) - trips
@@ -199,15 +218,16 @@ def _counted(url: str, prefix: str) -> float:
 
 def report(results: list[Result], json_path: Path | None, meta: dict[str, object]) -> str:
     head = f"{'scenario':<26} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs bare':>8}"
-    lines = [head + f" {'db q/req':>9} {'redis rt':>9} {'p99@half':>9}"]
+    lines = [head + f" {'db q/req':>9} {'redis rt':>9} {'p99@half':>9} {'cpu us/req':>10}"]
     for r in results:
         ratio = f"{r.ratio_to_bare:.1%}" if r.ratio_to_bare is not None else "-"
         queries = f"{r.db_queries_per_request:.3f}" if r.db_queries_per_request is not None else "-"
         trips = f"{r.redis_round_trips_per_request:.2f}" if r.redis_round_trips_per_request is not None else "-"
         half = f"{r.half_rate_p99_ms:.2f}" if r.half_rate_p99_ms is not None else "-"
+        cpu = f"{r.cpu_us_per_request:.1f}" if r.cpu_us_per_request is not None else "-"
         lines.append(
             f"{r.scenario:<26} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>7} {ratio:>8}"
-            f" {queries:>9} {trips:>9} {half:>9}"
+            f" {queries:>9} {trips:>9} {half:>9} {cpu:>10}"
         )
     if json_path:
         json_path.write_text(json.dumps({**meta, "results": [asdict(r) for r in results]}, indent=2))
