@@ -152,6 +152,7 @@ class EncodedCart:
     def __call__(self, cart: CartView) -> bytes:
         items = self._items
         parts = []
+        count = total = 0  # ``cart.count`` and ``cart.total``, summed in the same pass
         for line in cart.items:
             known = items.get(id(line))
             if known is None or known[0] is not line:
@@ -159,7 +160,9 @@ class EncodedCart:
                     items.clear()
                 known = items[id(line)] = (line, self._encode(_item_json(line)))
             parts.append(known[1])
-        return b'{"items":[%b],"count":%d,"total":%d}' % (b",".join(parts), cart.count, cart.total)
+            count += line.quantity
+            total += line.unit_price * line.quantity
+        return b'{"items":[%b],"count":%d,"total":%d}' % (b",".join(parts), count, total)
 
 
 def _item_json(line: PricedLine) -> dict[str, Any]:
