@@ -181,7 +181,8 @@ async def command(client: Redis, *args: Any) -> Any:
     pool and the connections stay redis-py's, and with them Sentinel's discovery of the primary, reconnects, the
     socket timeouts and ``READONLY`` from a demoted primary. A connection whose send or read failed or was
     cancelled is closed by redis-py before it goes back to the pool, as ``execute_command`` would.
-    ``RedisCalls`` retries and bounds the call as it does any other."""
+    ``RedisCalls`` retries and bounds the call as it does any other. The stores send their reads, writes and scripts
+    this way (through ``execute_command``, the session save alone was 13% of the add-to-cart form's profile)."""
     pool = client.connection_pool
     connection = await pool.get_connection()
     try:

@@ -4,6 +4,7 @@ in progress" (READONLY, NOREPLICAS, MASTERDOWN) are a 503-worthy StoreUnavailabl
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from myclothes.cache.redis import RedisCache
 from myclothes.carts.redis import RedisCartStore
 from myclothes.domain.errors import StoreUnavailable
 from myclothes.ports import SessionRecord, SessionState
-from myclothes.redisconn import create_redis
+from myclothes.redisconn import command, create_redis
 from myclothes.sessions.redis import RedisSessionStore
 from myclothes.settings import Settings
 
@@ -128,3 +129,20 @@ async def test_noreplicas_and_masterdown_replies_are_store_unavailable(pair: tup
     client = Redis.from_url(replica.url)
     await _fails_within(lambda: RedisSessionStore(client).load("s1", time.time()), CART_BUDGET_S)
     await client.aclose()
+
+
+async def test_a_command_cut_off_mid_reply_leaves_nothing_for_the_next_one(server: RedisServer) -> None:
+    """``redisconn.command`` sends on a pooled connection itself: one cancelled while its reply is outstanding must
+    not go back to the pool with that reply still to come (the next command would read it as its own)."""
+    client = create_redis(Settings(redis_url=server.url, cart_store="redis"))
+    try:
+        await command(client, "SET", "cut-off:value", b"mine")
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.05):
+                await command(client, "BLPOP", "cut-off:empty", "0.3")  # answers nil in 0.3 s: too late
+        # at once: on the same connection, this would queue behind the BLPOP and read its nil
+        for _ in range(3):
+            assert await command(client, "GET", "cut-off:value") == b"mine"
+        assert await command(client, "HGETALL", "cut-off:missing") in ([], {})
+    finally:
+        await client.aclose()

@@ -19,7 +19,7 @@ from myclothes.carts.base import LINE_LIMIT_MESSAGE, quantity_limit_message
 from myclothes.domain.cart import MAX_LINES, MAX_QUANTITY, CartLine, MergeChange, validate_quantity
 from myclothes.domain.errors import Conflict
 from myclothes.ports import SessionChanged, SessionGuard
-from myclothes.redisconn import CART_PREFIX, PrimaryHealth, RedisCalls, cart_lines, run_script
+from myclothes.redisconn import CART_PREFIX, PrimaryHealth, RedisCalls, cart_lines, command, run_script
 
 # Shared prologue: the cart's TTL from its creation time (a cart past its absolute lifetime starts over).
 _TTL = """
@@ -130,11 +130,11 @@ class RedisCartStore(RedisCalls):
         return [self.idle_s, self.absolute_s, *extra]
 
     async def lines(self, cart_id: str) -> list[CartLine]:
-        async def read(client: Redis) -> dict[bytes | str, bytes | str]:
-            return await client.hgetall(self.key(cart_id))
-
-        found = await self._read(read)
-        return cart_lines([item for pair in found.items() for item in pair])
+        key = self.key(cart_id)
+        found = await self._read(lambda client: command(client, "HGETALL", key))
+        if isinstance(found, dict):  # RESP3 (redis-py's default protocol) answers a map, RESP2 a flat list
+            found = [item for pair in found.items() for item in pair]
+        return cart_lines(found)
 
     async def add(self, cart_id: str, sku: str, quantity: int, limit: int = MAX_QUANTITY) -> list[CartLine]:
         validate_quantity(quantity)
@@ -162,13 +162,12 @@ class RedisCartStore(RedisCalls):
         return await self.set_quantity(cart_id, sku, 0)
 
     async def clear(self, cart_id: str) -> None:
-        await self._call(lambda: self.client.delete(self.key(cart_id)), write=True)
+        await self._call(lambda: command(self.client, "DEL", self.key(cart_id)), write=True)
 
     async def merge(self, source_id: str, target_id: str) -> list[MergeChange]:
         keys = [self.key(source_id), self.key(target_id)]
-        flat = await self._call(
-            lambda: self._merge(keys=keys, args=[MAX_QUANTITY, self.idle_s, self.absolute_s]), write=True
-        )
+        args = [MAX_QUANTITY, self.idle_s, self.absolute_s]
+        flat = await self._call(lambda: run_script(self._merge, self.client, keys, args), write=True)
         return [
             MergeChange(
                 sku=flat[i].decode(), added=int(flat[i + 1]), quantity=int(flat[i + 2]), capped=bool(flat[i + 3])

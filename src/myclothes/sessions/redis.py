@@ -15,7 +15,7 @@ import msgspec
 from redis.commands.core import AsyncScript
 
 from myclothes.ports import CartGuess, SessionGuard, SessionRecord
-from myclothes.redisconn import CART_PREFIX, PREFIX, RedisCalls, cart_lines, run_script
+from myclothes.redisconn import CART_PREFIX, PREFIX, RedisCalls, cart_lines, command, run_script
 
 # KEYS[1]: the session; ARGV[1]: the carts' key prefix. Returns {} (no session), {session} (no cart to guess),
 # or {session, cart id, the cart's fields}. (The cart's key is derived, not declared: one Redis, not a cluster.)
@@ -67,7 +67,7 @@ class RedisSessionStore(RedisCalls):
         return f"{PREFIX}:session:{session_id}"
 
     async def load(self, session_id: str, now: float) -> SessionRecord | None:
-        raw = await self._read(lambda client: client.get(self.key(session_id)))
+        raw = await self._read(lambda client: command(client, "GET", self.key(session_id)))
         self._remember(session_id, raw)
         return _live(raw, now)
 
@@ -90,12 +90,12 @@ class RedisSessionStore(RedisCalls):
     async def save(self, record: SessionRecord) -> None:
         ttl_ms = max(1, int((record.expires_at - time.time()) * 1000))
         payload = msgspec.json.encode(record)
-        await self._call(lambda: self.client.set(self.key(record.id), payload, px=ttl_ms), write=True)
+        await self._call(lambda: command(self.client, "SET", self.key(record.id), payload, "PX", ttl_ms), write=True)
         self._remember(record.id, payload)
 
     async def delete(self, session_id: str) -> None:
         self._remember(session_id, None)
-        await self._call(lambda: self.client.delete(self.key(session_id)), write=True)
+        await self._call(lambda: command(self.client, "DEL", self.key(session_id)), write=True)
 
 
 def _live(raw: bytes | str | None, now: float) -> SessionRecord | None:
