@@ -196,6 +196,10 @@ def test_with_one_sentinel_already_lost_the_redis_failover_may_take_a_second_lon
     quorum = {"drill": "sentinel-quorum", "pg_failovers": 0, "expected_failovers": {"pg": 0, "redis": 0}}
     assert passes("cart-write", "error_window_s", 3.5, **quorum)  # both surviving Sentinels must agree on a leader
     assert not passes("cart-write", "error_window_s", 4.5, **quorum)
+    outage = {"drill": "zone-outage", "redis_failovers": 1, "expected_failovers": {"pg": 1, "redis": 1}}
+    assert passes("cart-write", "error_window_s", 3.5, **outage)  # the zone's Sentinel died with the primary
+    assert not passes("cart-write", "error_window_s", 4.5, **outage)
+    assert not passes("cart-read", "error_window_s", 3.5, drill="redis-failover")  # three Sentinels: 3 s
 
 
 def test_memory_cart_store_web_kill_reports_lost_lines_instead_of_failing() -> None:

@@ -13,7 +13,9 @@ BROWSE_P99_MS = 1000.0
 BROWSE_P99_PARTITION_MS = 1500.0
 CART_WINDOW_S = 3.0  # a Redis failover: Sentinel's down-after (1.5 s) + election + promotion
 # With one Sentinel already gone, both survivors must vote for one leader, and Sentinel staggers its candidates by
-# up to 1 s to avoid split votes: the same failover measured 1.45-3.19 s. Still a failover, a little later.
+# up to 1 s to avoid split votes: the same failover measured 1.45-3.19 s. Still a failover, a little later. A zone
+# outage loses its zone's Sentinel with the primary: the same failover (2.04-2.70 s in 6 runs on an idle machine,
+# 3.49 s in a CI run with Chromium watching the dashboard; docs/cluster.md).
 CART_WINDOW_ONE_SENTINEL_LOST_S = 4.0
 # A partition is that and more: the cut-off zone's Sentinel cannot vote (2 of 2 survivors must agree), nothing
 # refuses a connection (every call to the silent primary waits out a timeout), and Sentinel sees the promotion on
@@ -38,15 +40,12 @@ def judge(r: dict[str, Any]) -> tuple[bool, list[str]]:
         (f"browse availability {browse['availability']:.2%} >= 99.5%", browse["availability"] >= 0.995),
         (f"browse p99 {browse['p99_ms']:.0f} ms <= {p99_bound:g} ms", browse["p99_ms"] <= p99_bound),
     ]
-    cart_bound = {
-        "sentinel-quorum": CART_WINDOW_ONE_SENTINEL_LOST_S,
-        "zone-partition": CART_WINDOW_PARTITION_S,
-    }.get(r["drill"], CART_WINDOW_S)
+    cart_bound = cart_window_bound(r["drill"])
     for op in ("cart-read", "cart-write"):
         window = ops[op]["error_window_s"]
         checks.append((f"{op} error window {window} s <= {cart_bound:g} s", window <= cart_bound))
     checkout = ops["checkout"]["error_window_s"]
-    checkout_bound = CHECKOUT_WINDOW_PARTITION_S if r["drill"] == "zone-partition" else CHECKOUT_WINDOW_S
+    checkout_bound = checkout_window_bound(r["drill"])
     checks.append((f"checkout error window {checkout} s <= {checkout_bound:g} s", checkout <= checkout_bound))
     checks.append((f"never two primaries (max {r['max_primaries']})", r["max_primaries"] <= 1))
     expected = r["expected_failovers"] or {"pg": 0, "redis": 0}
@@ -58,6 +57,20 @@ def judge(r: dict[str, Any]) -> tuple[bool, list[str]]:
         )
     )
     return _verdict(checks + drill_checks(r) + work_checks(r))
+
+
+def cart_window_bound(drill: str) -> float:
+    """How long cart reads and writes may fail in ``drill``: the Redis failover its fault causes."""
+    return {
+        "sentinel-quorum": CART_WINDOW_ONE_SENTINEL_LOST_S,
+        "zone-outage": CART_WINDOW_ONE_SENTINEL_LOST_S,  # every zone runs one of the three Sentinels
+        "zone-partition": CART_WINDOW_PARTITION_S,
+    }.get(drill, CART_WINDOW_S)
+
+
+def checkout_window_bound(drill: str) -> float:
+    """How long checkout may fail in ``drill``: the PostgreSQL failover its fault causes."""
+    return CHECKOUT_WINDOW_PARTITION_S if drill == "zone-partition" else CHECKOUT_WINDOW_S
 
 
 def _verdict(checks: list[tuple[str, bool]]) -> tuple[bool, list[str]]:
