@@ -33,6 +33,8 @@ async def _prepare(settings: Settings, products: int | None) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from myclothes.web.server import CoalescingHttpToolsProtocol
+
     settings = _settings()
     added = asyncio.run(_prepare(settings, None))
     if added:
@@ -41,6 +43,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     uvicorn.run(
         "myclothes.web.app:create_app",
         factory=True,
+        http=CoalescingHttpToolsProtocol,
         host=args.host,
         port=args.port,
         workers=args.workers,

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import httpx
 
 from myclothes.processes import Process, free_port, http_ok
+from myclothes.web.server import PROTOCOL
 
 STORES = ("redis", "sql", "cookie", "memory")
 
@@ -75,7 +76,8 @@ def serve(scenario: Scenario, workdir: Path) -> Iterator[Served]:
     if scenario.app == "bare":
         target = ["myclothes.bench.bare:app"]
     else:
-        target = ["--factory", "myclothes.web.app:create_app"]
+        # The protocol ``myclothes serve`` runs (web/server.py); the bare app keeps uvicorn's own.
+        target = ["--factory", "--http", PROTOCOL, "myclothes.web.app:create_app"]
         data_dir = workdir / "data"
         env = {**os.environ, "MYCLOTHES_DATA_DIR": str(data_dir), **scenario.env}
         subprocess.run(
