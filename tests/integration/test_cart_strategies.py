@@ -171,6 +171,10 @@ def test_cart_store_outage_keeps_the_catalog_and_answers_503(tmp_path: Path) -> 
             assert response.headers["retry-after"]
             page = shop.get("/cart")
             assert page.status_code == 503 and "Temporarily unavailable" in page.text
+            for path in ("/cart/add", "/cart/add?via=litestar"):  # the form, in the fast lane and through Litestar
+                form = shop.form(path, {"sku": sku, "quantity": "1"})
+                assert form.status_code == 503 and "Temporarily unavailable" in form.text, form.text[:300]
+                assert form.headers["retry-after"] and "myclothes_session" not in form.headers.get("set-cookie", "")
             deadline = time.monotonic() + 3  # readiness is checked at most once a second
             while (ready := shop.get("/readyz")).json()["checks"]["cart_store"] == "ok":
                 assert time.monotonic() < deadline, ready.json()

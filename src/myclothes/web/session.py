@@ -13,6 +13,9 @@ from myclothes.web.csrf import cookie_names, scope_cookies, set_cookie_header
 
 # Forms whose handlers change only the cart, through ``ShopperCart`` (which carries the guard), and notices.
 GUARDED_FORMS = frozenset({"/cart/add", "/cart/update"})
+# The scope key under which the fast lane (``web/fastlane.py``) hands Litestar a request it tried and failed on (an
+# outage, the deadline, a bug): raised here at once, the error is answered by the usual handlers, nothing tried twice.
+TRIED_AND_FAILED = "myclothes.tried_and_failed"
 
 
 class SessionMiddleware(ASGIMiddleware):
@@ -30,6 +33,9 @@ class SessionMiddleware(ASGIMiddleware):
         self._cookie = set_cookie_header(self.cookie_name, secure)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        failed = scope.get(TRIED_AND_FAILED)
+        if isinstance(failed, BaseException):
+            raise failed
         cookies = scope_cookies(scope)
         session_id = cookies.get(self.cookie_name)
         # A GET shows the cart or its count (pages, the cart API): read it with the session when the store can.

@@ -26,8 +26,12 @@ async def cart_page(request: Request[Any, Any, Any], cart: ShopperCart) -> Templ
 async def cart_add(request: Request[Any, Any, Any], cart: ShopperCart) -> Response[Any]:
     # The catalog is taken from the shop, not injected: Litestar resolves two or more dependencies of a handler in an
     # anyio task group, a task each (10% of this, the busiest form's, time), even when they are plain attributes.
-    catalog: CatalogService = shop_of(request).catalog
-    data = await form(request)
+    return redirect(await add_from_form(shop_of(request).catalog, cart, await form(request)))
+
+
+async def add_from_form(catalog: CatalogService, cart: ShopperCart, data: dict[str, str]) -> str:
+    """The add-to-cart form's change (``data``: its fields); where the shopper goes next. The fast lane
+    (``web/fastlane.py``) answers this form with it too."""
     back = back_to_picker(safe_next(data.get("next"), "/cart"), data)
 
     async def add() -> None:
@@ -46,7 +50,7 @@ async def cart_update(request: Request[Any, Any, Any], cart: ShopperCart) -> Res
         await cart.set_quantity(data.get("sku", ""), to_int(data.get("quantity"), "quantity", 0) or 0)
         cart.shopper.flash("Cart updated.")
 
-    return await _change_cart(cart.shopper, update, safe_next(data.get("next"), "/cart"))
+    return redirect(await _change_cart(cart.shopper, update, safe_next(data.get("next"), "/cart")))
 
 
 @post("/cart/remove", include_in_schema=False)
@@ -58,12 +62,12 @@ async def cart_remove(request: Request[Any, Any, Any], cart: ShopperCart) -> Res
             await cart.remove(data.get("sku", ""))
             cart.shopper.flash("Removed from your cart.")
 
-    return await _change_cart(cart.shopper, remove, safe_next(data.get("next"), "/cart"))
+    return redirect(await _change_cart(cart.shopper, remove, safe_next(data.get("next"), "/cart")))
 
 
 async def _change_cart(
     shopper: ShopperSession, change: Callable[[], Awaitable[None]], back: str, done: str = "/cart"
-) -> Response[Any]:
+) -> str:
     """Make the change and go on to ``done``; if the shop refuses it, go ``back`` saying why. An outage is not a
     refusal: it leaves as the friendly 503 page (nothing could be kept anyway)."""
     try:
@@ -72,8 +76,8 @@ async def _change_cart(
         raise
     except ShopError as problem:
         shopper.tell_problem(f"Could not update the cart: {problem.message}", problem.field)
-        return redirect(back)
-    return redirect(done)
+        return back
+    return done
 
 
 handlers = [cart_page, cart_add, cart_update, cart_remove]
