@@ -267,7 +267,9 @@ def test_the_add_to_cart_form_is_answered_as_litestar_answers_it(server: ShopSer
         _alike(answer, _post_form(full, "/cart/add?via=litestar", fields))
         page, page_full = fast.get(answer.headers["location"]), full.get(answer.headers["location"])
         assert page.status_code == page_full.status_code == 200
-        assert _notices(page.text) and _notices(page.text) == _notices(page_full.text)  # the same confirmation or problem
+        assert _notices(page.text) and _notices(page.text) == _notices(
+            page_full.text
+        )  # the same confirmation or problem
         assert _notices(fast.get("/cart").text) == []  # shown once
         full.get("/cart")
     assert fast.get("/api/cart").json() == full.get("/api/cart").json()
