@@ -19,7 +19,7 @@ from myclothes.domain.events import ProductChanged, StockSold
 from myclothes.passwords import Argon2Hasher
 from myclothes.payments.luhn import LuhnTestGateway
 from myclothes.ports import Cache, CartStore, ClientStateCarrier, Database, PasswordHasher, SessionStore
-from myclothes.redisconn import PrimaryHealth, create_redis, create_replica_reader
+from myclothes.redisconn import PrimaryHealth, create_redis, create_replica_reader, create_store_redis
 from myclothes.services.accounts import AccountService, LoginLimits
 from myclothes.services.admin import AdminService
 from myclothes.services.cart import CartService
@@ -90,7 +90,7 @@ def _stores(settings: Settings, database: SqlDatabase) -> _Stores:
         memory_carts = MemoryCartStore(guest_max_age_s=settings.session_absolute_s)
         return _Stores(memory_carts, MemorySessionStore(), AccountCarts())
     if settings.cart_store == "redis":
-        redis, replica, health = create_redis(settings), create_replica_reader(settings), PrimaryHealth()
+        redis, replica, health = create_store_redis(settings), create_replica_reader(settings), PrimaryHealth()
         wait = settings.wait_for_replica
         carts = RedisCartStore(redis, settings.session_idle_s, settings.session_absolute_s, wait, replica, health)
         closers: list[Callable[[], Awaitable[None]]] = [redis.aclose]

@@ -50,6 +50,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from myclothes.domain.cart import CartLine
 from myclothes.domain.errors import StoreUnavailable
+from myclothes.redismux import CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S, MultiplexedRedis
 from myclothes.settings import Settings
 
 log = logging.getLogger("myclothes.redis")
@@ -63,14 +64,14 @@ T = TypeVar("T")
 UNAVAILABLE = "Your cart is temporarily unavailable. Please try again in a moment."
 CALL_DEADLINE_S = 1.2  # two attempts of a 0.5 s socket timeout, the pause, and slack
 RETRY_PAUSE_S = 0.075
+REPLICA_ACK_MS = 200  # how long a write waits for a replica's confirmation (``wait_for_replica``)
 # Replies (error codes) meaning "this server cannot take the command right now": a failover is in progress.
 FAILOVER_REPLIES = ("READONLY", "NOREPLICAS", "LOADING", "MASTERDOWN", "TRYAGAIN")
 
-SOCKET_TIMEOUT_S = 0.5
-# A live Redis or Sentinel accepts in well under a millisecond (same machine, or the same region's network); a
-# partitioned one never answers. At 0.5 s, a logged-in page during a zone partition paid 0.5 s for the dead
+# SOCKET_TIMEOUT_S (0.5 s) for a reply and CONNECT_TIMEOUT_S (0.15 s) to connect are redismux.py's. A live Redis
+# or Sentinel accepts in well under a millisecond (same machine, or the same region's network); a partitioned one
+# never answers. At 0.5 s, a logged-in page during a zone partition paid 0.5 s for the dead
 # primary's pooled connection and another 0.5 s to reconnect to it, and browse p99 went past 1 s.
-CONNECT_TIMEOUT_S = 0.15
 SUSPECT_HOLD_S = 1.0  # after a failed call, reads go to a replica this long (one read per hold tries the primary)
 REPLICA_READ_DEADLINE_S = 0.6  # a replica read: Sentinel's replica list, connect and the command
 
@@ -80,16 +81,22 @@ def no_retry() -> Retry:
     return Retry(NoBackoff(), 0)
 
 
-def create_redis(settings: Settings) -> Redis:
+def create_redis(settings: Settings, redis_class: type[Redis] = Redis) -> Redis:
     """The primary's client. With Sentinel, credentials (if any) come from ``MYCLOTHES_REDIS_URL``."""
     if settings.redis_sentinels:
-        return _sentinel(settings).master_for(settings.redis_service, **_bounded(settings))
-    return Redis.from_url(
+        return _sentinel(settings).master_for(settings.redis_service, redis_class=redis_class, **_bounded(settings))
+    return redis_class.from_url(
         settings.redis_url,
         socket_timeout=SOCKET_TIMEOUT_S,
         socket_connect_timeout=CONNECT_TIMEOUT_S,
         retry=no_retry(),
     )
+
+
+def create_store_redis(settings: Settings) -> Redis:
+    """The cart and session stores' client of the primary: their commands on one multiplexed connection
+    (``redismux.py``), the rest (a write that must reach a replica) through its pool."""
+    return create_redis(settings, MultiplexedRedis)
 
 
 def _sentinel(settings: Settings) -> Sentinel:
@@ -162,15 +169,22 @@ class PrimaryHealth:
         self._until = 0.0
 
 
-async def run_script(script: AsyncScript, client: Redis, keys: Sequence[str], args: Sequence[Any]) -> Any:
+Send = Callable[..., Awaitable[Any]]  # (client, *command) -> reply: ``command`` or ``replicated``
+
+
+async def run_script(
+    script: AsyncScript, client: Redis, keys: Sequence[str], args: Sequence[Any], send: Send | None = None
+) -> Any:
     """``script`` on ``client``: ``EVALSHA``, and after a ``NOSCRIPT`` (a server that restarted or was failed over
     to has not seen it) ``SCRIPT LOAD`` and again. What redis-py's ``AsyncScript.__call__`` does, less its per-call
-    imports and pipeline checks (about 5% of a cart view's time), sent by ``command``."""
+    imports and pipeline checks (about 5% of a cart view's time), sent by ``send`` (``command`` by default)."""
+    send = send or command
     try:
-        return await command(client, "EVALSHA", script.sha, len(keys), *keys, *args)
+        return await send(client, "EVALSHA", script.sha, len(keys), *keys, *args)
     except NoScriptError:
-        script.sha = await client.script_load(script.script)
-        return await command(client, "EVALSHA", script.sha, len(keys), *keys, *args)
+        sha = await command(client, "SCRIPT", "LOAD", script.script)
+        script.sha = sha.decode() if isinstance(sha, bytes) else sha
+        return await send(client, "EVALSHA", script.sha, len(keys), *keys, *args)
 
 
 async def command(client: Redis, *args: Any) -> Any:
@@ -182,7 +196,12 @@ async def command(client: Redis, *args: Any) -> Any:
     socket timeouts and ``READONLY`` from a demoted primary. A connection whose send or read failed or was
     cancelled is closed by redis-py before it goes back to the pool, as ``execute_command`` would.
     ``RedisCalls`` retries and bounds the call as it does any other. The stores send their reads, writes and scripts
-    this way (through ``execute_command``, the session save alone was 13% of the add-to-cart form's profile)."""
+    this way (through ``execute_command``, the session save alone was 13% of the add-to-cart form's profile).
+
+    The stores' client of the primary (``create_store_redis``) sends it on its multiplexed connection instead
+    (``redismux.py``)."""
+    if isinstance(client, MultiplexedRedis):
+        return await client.channel.call(*args)
     pool = client.connection_pool
     connection = await pool.get_connection()
     try:
@@ -190,6 +209,32 @@ async def command(client: Redis, *args: Any) -> Any:
         return await connection.read_response()
     finally:
         await pool.release(connection)
+
+
+async def replicated(client: Redis, *args: Any) -> Any:
+    """A write that counts as done once a replica has it: the command and ``WAIT 1`` sent together on one pooled
+    connection (``WAIT`` counts the writes of its own connection, and would hold every command queued behind it
+    on the multiplexed one), one round trip. ``NotReplicated`` when no replica confirmed it in time."""
+    pool = client.connection_pool
+    connection = await pool.get_connection()
+    try:
+        packed = connection.pack_commands([args, ("WAIT", 1, REPLICA_ACK_MS)])
+        await connection.send_packed_command(packed, check_health=False)
+        try:
+            reply = await connection.read_response()
+        except ResponseError:
+            await connection.read_response()  # the WAIT's, which follows an error too
+            raise
+        replicas = await connection.read_response()
+    finally:
+        await pool.release(connection)
+    if replicas < 1:
+        raise NotReplicated
+    return reply
+
+
+class NotReplicated(Exception):
+    """No replica confirmed a write within ``REPLICA_ACK_MS``."""
 
 
 class RedisCalls:
@@ -210,7 +255,7 @@ class RedisCalls:
     async def _read(self, read: Callable[[Redis], Awaitable[T]]) -> T:
         """A read on the primary, or on a replica while the primary is suspect or when it fails this call."""
         if self.replica is None:
-            return await self._call(lambda: read(self.client))
+            return await self._call(lambda _send: read(self.client))
         tried_primary = not self.health.suspect()
         if tried_primary:
             try:
@@ -231,24 +276,25 @@ class RedisCalls:
             if not _outage(error):
                 raise
             if not tried_primary:  # the replica is the one in trouble: the primary may answer after all
-                return await self._call(lambda: read(self.client))
+                return await self._call(lambda _send: read(self.client))
             log.warning("redis replica read failed too: %s: %s", type(error).__name__, error)
             raise StoreUnavailable(UNAVAILABLE) from None
 
-    async def _call(self, operation: Callable[[], Awaitable[T]], write: bool = False) -> T:
-        """Run ``operation``; during a failover retry once after a short pause, all within ``CALL_DEADLINE_S``."""
+    async def _call(self, operation: Callable[[Send], Awaitable[T]], write: bool = False) -> T:
+        """Run ``operation`` with the way to send its command (``replicated`` for a write that must reach a
+        replica, else ``command``); during a failover retry once after a short pause, all within
+        ``CALL_DEADLINE_S``."""
+        send: Send = replicated if write and self.wait_for_replica else command
         try:
             async with asyncio.timeout(CALL_DEADLINE_S):
                 for attempt in (1, 2):
                     try:
                         STORE_TRIPS.inc()
-                        result = await operation()
-                        if write and self.wait_for_replica:
-                            STORE_TRIPS.inc()
-                            if await self.client.wait(1, 200) < 1:
-                                raise StoreUnavailable("No replica confirmed the change. Please try again.")
+                        result = await operation(send)
                         self.health.answered()
                         return result
+                    except NotReplicated:
+                        raise StoreUnavailable("No replica confirmed the change. Please try again.") from None
                     except (RedisError, RuntimeError) as error:
                         if not _outage(error):
                             raise

@@ -19,10 +19,12 @@ from myclothes.carts.sql import SqlCartStore
 from myclothes.db.engine import SqlDatabase
 from myclothes.db.migrate import upgrade
 from myclothes.ports import Cache, CartStore, SessionStore
+from myclothes.redisconn import create_store_redis
 from myclothes.sessions.hashed import HashedIdSessionStore
 from myclothes.sessions.memory import MemorySessionStore
 from myclothes.sessions.redis import RedisSessionStore
 from myclothes.sessions.sql import SqlSessionStore
+from myclothes.settings import Settings
 
 BACKENDS = ["memory", "sql", "redis", "cookie"]
 SESSION_BACKENDS = ["memory", "sql", "redis", "sql, ids hashed"]  # production wraps every store (hashed.py)
@@ -52,7 +54,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         yield CookieCartStore(codec, secure=False, jar=BrowserJars())
         return
     if request.param == "redis":
-        client = await _flushed_redis(request)
+        client = await _flushed_redis(request, for_stores=True)
         yield RedisCartStore(client, idle_s=3600, absolute_s=7200)
         await client.aclose()
         return
@@ -67,10 +69,14 @@ def _sqlite_database(tmp_path: Path) -> SqlDatabase:
     return SqlDatabase(url)
 
 
-async def _flushed_redis(request: pytest.FixtureRequest) -> Redis:
-    client = Redis.from_url(request.getfixturevalue("redis_server").url)
-    await client.flushdb()
-    return client
+async def _flushed_redis(request: pytest.FixtureRequest, for_stores: bool = False) -> Redis:
+    """A client of the session's Redis, emptied: the stores' own (its commands multiplexed, ``redismux.py``) or
+    a plain one (the cache's)."""
+    url = request.getfixturevalue("redis_server").url
+    admin = Redis.from_url(url)
+    await admin.flushdb()
+    await admin.aclose()
+    return create_store_redis(Settings(redis_url=url, cart_store="redis")) if for_stores else Redis.from_url(url)
 
 
 @pytest.fixture(params=SESSION_BACKENDS)
@@ -79,7 +85,7 @@ async def session_store(request: pytest.FixtureRequest, tmp_path: Path) -> Async
         yield MemorySessionStore()
         return
     if request.param == "redis":
-        client = await _flushed_redis(request)
+        client = await _flushed_redis(request, for_stores=True)
         yield RedisSessionStore(client)
         await client.aclose()
         return

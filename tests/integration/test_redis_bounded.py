@@ -19,7 +19,8 @@ from myclothes.cache.redis import RedisCache
 from myclothes.carts.redis import RedisCartStore
 from myclothes.domain.errors import StoreUnavailable
 from myclothes.ports import SessionRecord, SessionState
-from myclothes.redisconn import command, create_redis
+from myclothes.redisconn import command, create_redis, create_store_redis
+from myclothes.redismux import MultiplexedRedis
 from myclothes.sessions.redis import RedisSessionStore
 from myclothes.settings import Settings
 
@@ -59,7 +60,7 @@ def _calls(server: RedisServer, command: str) -> int:
 
 
 async def test_a_hung_redis_costs_the_stores_about_a_second_and_the_cache_half_a_second(server: RedisServer) -> None:
-    client = create_redis(Settings(redis_url=server.url, cart_store="redis"))
+    client = create_store_redis(Settings(redis_url=server.url, cart_store="redis"))
     carts = RedisCartStore(client, 3600, 7200)
     sessions = RedisSessionStore(client)
     cache = RedisCache(create_redis(Settings(redis_url=server.url, cache="redis")))
@@ -89,10 +90,11 @@ async def test_hung_sentinels_bound_master_discovery(tmp_path: Path) -> None:
     sentinels = [SentinelServer(tmp_path / f"sentinel-{n}", primary.port).start() for n in range(3)]
     try:
         settings = Settings(redis_sentinels=tuple(f"127.0.0.1:{s.port}" for s in sentinels), cart_store="redis")
-        client = create_redis(settings)
+        client = create_store_redis(settings)
+        assert isinstance(client, MultiplexedRedis)
         store = RedisCartStore(client, 3600, 7200)
         assert await store.lines("c1") == []  # discovery works
-        await client.connection_pool.disconnect()  # the next call discovers the master again
+        client.channel.reset()  # the next call discovers the master again
         with frozen([pid for sentinel in sentinels for pid in sentinel.pids()]):
             took = await _fails_within(lambda: store.lines("c1"), CART_BUDGET_S)
         print(f"\nevery Sentinel hung: a cart read gave up after {took:.2f} s")

@@ -20,7 +20,7 @@ from myclothes.carts.redis import RedisCartStore
 from myclothes.domain.cart import CartLine
 from myclothes.domain.errors import StoreUnavailable
 from myclothes.ports import CartGuess, SessionRecord, SessionState
-from myclothes.redisconn import SUSPECT_HOLD_S, PrimaryHealth, create_redis, create_replica_reader
+from myclothes.redisconn import SUSPECT_HOLD_S, PrimaryHealth, create_replica_reader, create_store_redis
 from myclothes.sessions.hashed import HashedIdSessionStore
 from myclothes.sessions.redis import RedisSessionStore
 from myclothes.settings import Settings
@@ -64,7 +64,7 @@ async def _timed(call: Awaitable[T]) -> tuple[T, float]:
 
 def _stores(settings: Settings) -> tuple[Redis, Redis, PrimaryHealth, RedisSessionStore, RedisCartStore]:
     """The primary's and the replicas' clients, and the stores over them, sharing one view of the primary."""
-    client, replica = create_redis(settings), create_replica_reader(settings)
+    client, replica = create_store_redis(settings), create_replica_reader(settings)
     assert replica is not None
     health = PrimaryHealth()
     sessions = RedisSessionStore(client, True, replica, health)

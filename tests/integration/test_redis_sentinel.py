@@ -13,7 +13,7 @@ from tests.support.redis_server import RedisServer, SentinelServer
 
 from myclothes.carts.redis import RedisCartStore
 from myclothes.domain.errors import StoreUnavailable
-from myclothes.redisconn import create_redis
+from myclothes.redisconn import create_store_redis
 from myclothes.settings import Settings
 
 
@@ -66,7 +66,7 @@ def test_failover_resumes_writes_quickly_and_loses_no_acknowledged_add(tmp_path:
 
 
 async def _drive(settings: Settings, primary: RedisServer) -> dict[str, float]:
-    client = create_redis(settings)
+    client = create_store_redis(settings)
     store = RedisCartStore(client, 3600, 7200, wait_for_replica=settings.wait_for_replica)
     await _wait_for_replica_sync(store)
     acknowledged = 0

@@ -37,12 +37,12 @@ async def test_a_write_on_a_transport_the_failover_closed_is_retried_then_unavai
 
     calls = 0
 
-    async def closed_transport() -> None:
+    async def closed_transport(_send: object) -> None:
         nonlocal calls
         calls += 1
         raise RuntimeError("unable to perform operation on <TCPTransport closed=True>; the handler is closed")
 
-    async def bug() -> None:
+    async def bug(_send: object) -> None:
         raise RuntimeError("something else entirely")
 
     store = RedisCalls(client=None)  # type: ignore[arg-type]

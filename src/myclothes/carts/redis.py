@@ -162,12 +162,12 @@ class RedisCartStore(RedisCalls):
         return await self.set_quantity(cart_id, sku, 0)
 
     async def clear(self, cart_id: str) -> None:
-        await self._call(lambda: command(self.client, "DEL", self.key(cart_id)), write=True)
+        await self._call(lambda send: send(self.client, "DEL", self.key(cart_id)), write=True)
 
     async def merge(self, source_id: str, target_id: str) -> list[MergeChange]:
         keys = [self.key(source_id), self.key(target_id)]
         args = [MAX_QUANTITY, self.idle_s, self.absolute_s]
-        flat = await self._call(lambda: run_script(self._merge, self.client, keys, args), write=True)
+        flat = await self._call(lambda send: run_script(self._merge, self.client, keys, args, send), write=True)
         return [
             MergeChange(
                 sku=flat[i].decode(), added=int(flat[i + 1]), quantity=int(flat[i + 2]), capped=bool(flat[i + 3])
@@ -176,11 +176,13 @@ class RedisCartStore(RedisCalls):
         ]
 
     async def ping(self) -> bool:
-        return bool(await self._call(self.client.ping))
+        return bool(await self._call(lambda send: command(self.client, "PING")))
 
     async def _run(self, script: Any, keys: list[str], args: list[Any]) -> list[bytes]:
         try:
-            found: list[bytes] = await self._call(lambda: run_script(script, self.client, keys, args), write=True)
+            found: list[bytes] = await self._call(
+                lambda send: run_script(script, self.client, keys, args, send), write=True
+            )
             return found
         except ResponseError as error:
             message = str(error)

@@ -90,12 +90,12 @@ class RedisSessionStore(RedisCalls):
     async def save(self, record: SessionRecord) -> None:
         ttl_ms = max(1, int((record.expires_at - time.time()) * 1000))
         payload = msgspec.json.encode(record)
-        await self._call(lambda: command(self.client, "SET", self.key(record.id), payload, "PX", ttl_ms), write=True)
+        await self._call(lambda send: send(self.client, "SET", self.key(record.id), payload, "PX", ttl_ms), write=True)
         self._remember(record.id, payload)
 
     async def delete(self, session_id: str) -> None:
         self._remember(session_id, None)
-        await self._call(lambda: command(self.client, "DEL", self.key(session_id)), write=True)
+        await self._call(lambda send: send(self.client, "DEL", self.key(session_id)), write=True)
 
 
 def _live(raw: bytes | str | None, now: float) -> SessionRecord | None:
