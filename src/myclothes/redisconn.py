@@ -33,8 +33,9 @@ from urllib.parse import unquote, urlsplit
 
 from prometheus_client import Counter
 from redis.asyncio import Redis
+from redis.asyncio.connection import Connection
 from redis.asyncio.retry import Retry
-from redis.asyncio.sentinel import Sentinel
+from redis.asyncio.sentinel import Sentinel, SentinelManagedConnection
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -95,8 +96,12 @@ def create_redis(settings: Settings, redis_class: type[Redis] = Redis) -> Redis:
 
 def create_store_redis(settings: Settings) -> Redis:
     """The cart and session stores' client of the primary: their commands on one multiplexed connection
-    (``redismux.py``), the rest (a write that must reach a replica) through its pool."""
-    return create_redis(settings, MultiplexedRedis)
+    (``redismux.py``), the rest (a write that must reach a replica) through its pool. Over TLS (``rediss://``)
+    or a Unix socket, redis-py's own connections carry everything (the multiplexed one is plain TCP)."""
+    client = create_redis(settings, MultiplexedRedis)
+    if client.connection_pool.connection_class in (Connection, SentinelManagedConnection):
+        return client
+    return create_redis(settings)
 
 
 def _sentinel(settings: Settings) -> Sentinel:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from myclothes.redisconn import CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S, create_redis
+from myclothes.redisconn import CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S, create_redis, create_store_redis
+from myclothes.redismux import MultiplexedRedis
 from myclothes.settings import Settings
 
 
@@ -51,3 +52,13 @@ async def test_a_write_on_a_transport_the_failover_closed_is_retried_then_unavai
     assert calls == 2  # one retry, as for any failover error
     with pytest.raises(RuntimeError):
         await store._call(bug)  # a real bug is not disguised as an outage
+
+
+def test_the_stores_multiplex_plain_tcp_and_leave_tls_and_unix_sockets_to_redis_py() -> None:
+    assert isinstance(create_store_redis(Settings(redis_url="redis://127.0.0.1:1/0")), MultiplexedRedis)
+    sentinels = Settings(redis_sentinels=("127.0.0.1:1",), redis_url="redis://:pw@x/0")
+    assert isinstance(create_store_redis(sentinels), MultiplexedRedis)
+    for url in ("rediss://:token@127.0.0.1:1/0", "unix:///run/redis.sock"):
+        client = create_store_redis(Settings(redis_url=url))
+        assert not isinstance(client, MultiplexedRedis), url
+        assert isinstance(client, Redis)
