@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from myclothes.carts.base import check_add, quantity_limit_message
+from myclothes.db.direct import execute
 from myclothes.db.engine import SqlDatabase
 from myclothes.db.sweep import Sweep
 from myclothes.db.tables import cart_lines, session_guard_holds
@@ -95,7 +96,7 @@ class SqlCartStore:
         upsert = self._add if guard is None else self._add_guarded
 
         def add(connection: Connection) -> list[CartLine]:
-            if quantity > limit or connection.execute(upsert, line).first() is None:
+            if quantity > limit or _first(connection, upsert, line) is None:
                 _refused(connection, line, sku, quantity, limit)
             return _held(connection, cart_id)
 
@@ -118,7 +119,7 @@ class SqlCartStore:
             if quantity == 0:
                 _check_guard(connection, line)
                 connection.execute(delete(cart_lines).where(cart_lines.c.cart_id == cart_id, cart_lines.c.sku == sku))
-            elif connection.execute(upsert, line).first() is None:
+            elif _first(connection, upsert, line) is None:
                 _refused(connection, line, sku, quantity, MAX_QUANTITY)
             return _held(connection, cart_id)
 
@@ -169,7 +170,11 @@ _LINES: Select[str, int] = (
 
 
 def _held(connection: Connection, cart_id: str) -> list[CartLine]:
-    return [CartLine(sku, quantity) for sku, quantity in connection.execute(_LINES, {"cart_id": cart_id})]
+    return [CartLine(sku, quantity) for sku, quantity in execute(connection, _LINES, {"cart_id": cart_id})]
+
+
+def _first(connection: Connection, statement: Any, params: dict[str, object]) -> Any:
+    return next(iter(execute(connection, statement, params)), None)
 
 
 def _line(cart_id: str, sku: str, quantity: int) -> dict[str, object]:
