@@ -146,6 +146,7 @@ class Channel:
         self.pool = pool
         self._link: _Link | None = None
         self._opening: asyncio.Future[_Link] | None = None
+        self._retired: list[_Link] = []  # replaced while commands were still in flight on them
         self._sweeping = False
         self._closed = False
 
@@ -161,11 +162,15 @@ class Channel:
         return await future
 
     def _sweep(self) -> None:
-        link = self._link
-        if link is not None and link.overdue(link.loop.time()):
-            link.fail(RedisTimeoutError(f"Timeout reading from Redis: no reply within {SOCKET_TIMEOUT_S:g} s"))
-        if link is not None and link.waiting:
-            link.loop.call_later(SWEEP_S, self._sweep)
+        """Fail what waited too long, on this connection and on a retired one still finishing its commands."""
+        links = [link for link in (self._link, *self._retired) if link is not None]
+        for link in links:
+            if link.overdue(link.loop.time()):
+                link.fail(RedisTimeoutError(f"Timeout reading from Redis: no reply within {SOCKET_TIMEOUT_S:g} s"))
+        self._retired = [link for link in self._retired if link.waiting]
+        busy = [link for link in links if link.waiting]
+        if busy:
+            busy[0].loop.call_later(SWEEP_S, self._sweep)
         else:
             self._sweeping = False
 
@@ -181,7 +186,9 @@ class Channel:
     def _opened(self, opening: asyncio.Future[_Link]) -> None:
         self._opening = None
         if not opening.cancelled() and opening.exception() is None:
-            self._link = opening.result()
+            replaced, self._link = self._link, opening.result()
+            if replaced is not None and replaced.waiting:  # retired (a demoted primary): still swept till done
+                self._retired.append(replaced)
 
     async def _connect(self) -> _Link:
         settings = self.pool.connection_kwargs
@@ -229,6 +236,9 @@ class Channel:
 
     def close(self) -> None:
         self._closed = True
+        for link in self._retired:
+            link.fail(RedisConnectionError("the Redis client is closed"))
+        self._retired = []
         if self._link is not None:
             self._link.fail(RedisConnectionError("the Redis client is closed"))
             self._link = None
