@@ -25,6 +25,7 @@ Sentinel named a new primary, and at 126 req/s the web processes' request slots 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -228,7 +229,10 @@ async def replicated(client: Redis, *args: Any) -> Any:
         try:
             reply = await connection.read_response()
         except ResponseError:
-            await connection.read_response()  # the WAIT's, which follows an error too
+            # The WAIT's reply follows an error too; a replica refuses WAIT as well, and the write's own refusal
+            # (READONLY) is what counts.
+            with contextlib.suppress(ResponseError):
+                await connection.read_response()
             raise
         replicas = await connection.read_response()
     finally:

@@ -170,6 +170,15 @@ async def test_a_replicated_write_waits_for_a_replica_on_its_own_connection(tmp_
             with pytest.raises(ResponseError, match="WRONGTYPE"):  # an error, then the WAIT's reply is read too
                 await replicated(client, "HSET", "mux:r:0", "f", "v")
             assert await replicated(client, "SET", "mux:r:after", b"y") in (b"OK", "OK", True)
+            demoted = _client(replica.url)  # what a write meets on a primary demoted mid-failover
+            try:
+                with pytest.raises(
+                    ReadOnlyError
+                ):  # the write's refusal, not the WAIT's ("cannot be used with replica")
+                    await replicated(demoted, "SET", "mux:r:demoted", b"x")
+                assert await command(demoted, "GET", "mux:r:after") == b"y"  # and that connection stays usable
+            finally:
+                await demoted.aclose()
             replica.stop(kill=True)
             await asyncio.sleep(0.2)
             with pytest.raises(NotReplicated):
